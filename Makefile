@@ -1,0 +1,132 @@
+# quern - one binary, one library per stage (DESIGN.md section 1).
+#
+#   make              build build/quern (CUDA objects too when nvcc is found)
+#   make test         deps, build, unit + end-to-end tests, then all again under ASan+UBSan
+#   make demo         deps, build, the whole pipeline on the bundled sample
+#   make deps         install missing Debian packages (deps/*.txt)
+#   make bench        side-by-side benchmarks (bench/)
+#   make fuzz         run every libFuzzer target for FUZZ_SECONDS each
+#   make gpu-check    CUDA parity + speed check (on a GPU machine)
+#   make unit MOD=x   build and run one module's unit tests only (fast loop)
+#
+# Variables: BUILD=dir (default build), SAN=1 (ASan+UBSan), NO_CUDA=1, JOBS.
+
+BUILD   ?= build
+SAN     ?=
+CC      ?= cc
+CXX     ?= c++
+
+MODULES := common cat ingest clean dedup tokenize mix trainer pipeline
+# Which module libraries each module's tests link (besides its own + common).
+DEPS_trainer  := tokenize
+DEPS_pipeline := ingest clean dedup tokenize mix trainer cat
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -fopenmp -MMD -MP -I.
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=gnu++17 $(WARN) -D_GNU_SOURCE -fopenmp -MMD -MP -I.
+LDFLAGS += -fopenmp
+LDLIBS  += -lzstd -lz -ldeflate -lpcre2-8 -lxxhash -larchive -lcurl -lutf8proc \
+           -lgumbo -luchardet -lcld2 -lstdc++ -lpthread -lm
+
+ifeq ($(SAN),1)
+  SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  CFLAGS   += $(SANFLAGS) -O1
+  CXXFLAGS += $(SANFLAGS) -O1
+  LDFLAGS  += $(SANFLAGS)
+  NO_CUDA  := 1
+endif
+
+# ---- CUDA: compiled whenever nvcc is present (and NO_CUDA is not set) ----
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+ifneq ($(NVCC),)
+ifeq ($(NO_CUDA),)
+  CUDA_HOME  := $(patsubst %/bin/nvcc,%,$(NVCC))
+  CUDA_SRCS  := $(wildcard trainer/*.cu)
+  CUDA_ARCHS ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+                -gencode arch=compute_90,code=compute_90
+  NVCCFLAGS  ?= -O3 -std=c++17 $(CUDA_ARCHS) -I. -Xcompiler -Wall,-Wextra,-Werror -MMD -MP
+  ifneq ($(CUDA_SRCS),)
+    CFLAGS   += -DQUERN_CUDA
+    CXXFLAGS += -DQUERN_CUDA
+    LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas -lcudart
+  endif
+endif
+endif
+
+# ---- sources ----
+modsrc  = $(filter-out %.cu,$(wildcard $(1)/*.c $(1)/*.cc))
+modobj  = $(patsubst %.cc,$(BUILD)/%.o,$(patsubst %.c,$(BUILD)/%.o,$(call modsrc,$(1)))) \
+          $(if $(filter trainer,$(1)),$(patsubst %.cu,$(BUILD)/%.cu.o,$(CUDA_SRCS)))
+LIBS    := $(foreach m,$(MODULES),$(BUILD)/lib$(m).a)
+QUERN   := $(BUILD)/quern
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+testmod    = $(word 2,$(subst _, ,$(notdir $(basename $(1)))))
+
+.PHONY: all deps test check unit demo bench fuzz gpu-check clean tests
+all: $(QUERN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+$(BUILD)/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+define LIB_RULE
+$(BUILD)/lib$(1).a: $(call modobj,$(1))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call LIB_RULE,$(m))))
+
+$(QUERN): $(BUILD)/quern.o $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/quern.o -Wl,--start-group $(LIBS) -Wl,--end-group $(LDLIBS)
+
+# A test links its own module's library, that module's DEPS_ and common.
+define TEST_RULE
+$(BUILD)/tests/$(1): $(BUILD)/tests/$(1).o $(foreach m,$(call testmod,$(1)) $(DEPS_$(call testmod,$(1))) common,$(BUILD)/lib$(m).a)
+	$(CC) $(LDFLAGS) -o $$@ $$< -Wl,--start-group $$(filter %.a,$$^) -Wl,--end-group -lcmocka $(LDLIBS)
+endef
+$(foreach t,$(notdir $(basename $(TEST_SRCS))),$(eval $(call TEST_RULE,$(t))))
+
+tests: $(QUERN) $(TEST_BINS)
+
+deps:
+	@bash scripts/deps.sh
+
+# check: run the suite for this BUILD (no deps step). test: the full thing.
+check: tests
+	@QUERN=$(abspath $(QUERN)) BUILD=$(abspath $(BUILD)) bash tests/run.sh $(TEST_BINS)
+
+test: deps
+	$(MAKE) check
+	$(MAKE) check SAN=1 BUILD=$(BUILD)/asan
+
+unit: $(BUILD)/libcommon.a
+	$(MAKE) $(filter $(BUILD)/tests/test_$(MOD)%,$(TEST_BINS))
+	@for t in $(filter $(BUILD)/tests/test_$(MOD)%,$(TEST_BINS)); do echo "== $$t"; $$t || exit 1; done
+
+demo: deps
+	$(MAKE) all
+	@QUERN=$(abspath $(QUERN)) bash scripts/demo.sh
+
+bench: all
+	@QUERN=$(abspath $(QUERN)) bash bench/run.sh
+
+fuzz:
+	@bash tests/fuzz/run.sh
+
+gpu-check:
+	@bash trainer/gpu_check.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

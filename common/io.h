@@ -1,0 +1,80 @@
+/* io.h - input sources and transparent decompression.
+ *
+ * Two layers, as in zstd's streaming API: a raw byte source (qsrc: a file,
+ * stdin, or an http(s) URL through fetch.h) and a decoded stream (qin) that
+ * detects gzip (1f 8b, multi-member), zstd (28 b5 2f fd) or plain input by
+ * magic bytes, never by name. Stages that need compressed offsets (the WARC
+ * reader) use qsrc directly; everything else uses qin.
+ *
+ * Errors: functions return -1 and fill the caller's err buffer with a message
+ * of the form "<file>:<offset>: <what>" (offset in the *compressed* input for
+ * decode errors), ready for qerr(). Data decoded before the damage has already
+ * been returned to the caller. */
+#ifndef QUERN_IO_H
+#define QUERN_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "strbuf.h"
+
+#define QERR_LEN 512
+
+/* ---- raw byte source ---- */
+typedef struct qsrc {
+    /* Returns bytes read (>0), 0 at end, -1 on error (message in err). */
+    ssize_t (*read)(void *ctx, void *buf, size_t n, char *err, size_t errlen);
+    void (*close)(void *ctx);
+    void *ctx;
+    char *name;          /* display name (path, "<stdin>", or URL); owned */
+    int64_t size;        /* total size if known, else -1 */
+} qsrc;
+
+/* path: a file path, "-" for stdin, or an http:// / https:// URL. */
+int qsrc_open(qsrc *src, const char *path, char *err, size_t errlen);
+ssize_t qsrc_read(qsrc *src, void *buf, size_t n, char *err, size_t errlen);
+void qsrc_close(qsrc *src);
+
+/* ---- decoded stream ---- */
+typedef enum { QFMT_PLAIN, QFMT_GZIP, QFMT_ZSTD } qfmt;
+
+typedef struct qin qin;
+
+qin *qin_open(const char *path, char *err, size_t errlen);
+/* Takes ownership of an already opened raw source. */
+qin *qin_from_src(qsrc *src, char *err, size_t errlen);
+/* Like read(2): >0 bytes, 0 at clean end, -1 on error (err filled). A
+ * truncated compressed stream is an error, reported after all complete data. */
+ssize_t qin_read(qin *in, void *buf, size_t n, char *err, size_t errlen);
+/* Read one line (up to and including '\n', which is stripped) into `line`.
+ * Lines of any length are supported. Returns 1 if a line was read, 0 at end,
+ * -1 on error. A final line without '\n' is returned as a line. */
+int qin_getline(qin *in, strbuf *line, char *err, size_t errlen);
+qfmt qin_format(const qin *in);
+const char *qin_name(const qin *in);
+uint64_t qin_raw_offset(const qin *in);   /* compressed bytes consumed so far */
+uint64_t qin_offset(const qin *in);       /* decoded bytes returned so far */
+int64_t qin_raw_size(const qin *in);      /* -1 if unknown */
+void qin_close(qin *in);
+
+/* ---- lists of inputs ---- */
+typedef struct qinputs {
+    char **paths;
+    size_t n;
+} qinputs;
+
+/* Expand command-line inputs: glob patterns (sorted), "-" kept as is, URLs
+ * kept as is; no arguments -> {"-"}. Then keep only the shard-th of nshards
+ * slices (input i goes to shard i % nshards, so adding files never reshuffles
+ * completed ones... in order). Returns 0, or -1 with err filled (e.g. a glob
+ * that matches nothing). */
+int qinputs_expand(qinputs *out, char **args, int nargs, unsigned shard, unsigned nshards,
+                   char *err, size_t errlen);
+void qinputs_free(qinputs *in);
+
+/* Read a whole small file (config, vocabulary, manifest) into sb, with
+ * transparent decompression. Returns 0 or -1 with err filled. */
+int qread_file(const char *path, strbuf *sb, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,34 @@
+/* outfile.h - output files that are either complete or absent.
+ *
+ * qout writes to "<path>.tmp.<pid>" and, on commit, flushes, fsyncs, renames
+ * to <path> and fsyncs the directory. A killed run leaves only *.tmp.* files,
+ * which no stage ever reads as complete (readers ignore them; a rerun removes
+ * stale ones for the paths it writes). path NULL or "-" means stdout (commit
+ * then only flushes). Optional zstd compression of everything written. */
+#ifndef QUERN_OUTFILE_H
+#define QUERN_OUTFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct qout qout;
+
+enum { QOUT_PLAIN = 0, QOUT_ZSTD = 1 };
+
+/* compress: QOUT_PLAIN or QOUT_ZSTD (level 3). Creates parent directories.
+ * Returns NULL with err filled on failure. */
+qout *qout_open(const char *path, int compress, char *err, size_t errlen);
+int qout_write(qout *o, const void *data, size_t n);   /* 0 or -1 */
+int qout_commit(qout *o, char *err, size_t errlen);   /* 0 or -1; frees o */
+void qout_abort(qout *o);                              /* removes the temp file; frees o */
+uint64_t qout_bytes(const qout *o);                    /* uncompressed bytes written */
+const char *qout_path(const qout *o);
+
+/* True if path exists as a complete (renamed) output. */
+int qout_is_complete(const char *path);
+/* Write a whole buffer atomically (manifest, stats). */
+int qout_write_file(const char *path, const void *data, size_t n, char *err, size_t errlen);
+/* mkdir -p */
+int qmkdirs(const char *dir);
+
+#endif
