@@ -11,6 +11,10 @@
  * Canonical output form written by quern: members in input order, "text"
  * escaped minimally (", \, control characters as \n \t \r \b \f or \u00XX;
  * non-ASCII as raw UTF-8, U+2028/2029 raw), no spaces, one '\n' per line.
+ * Whitespace between top-level members is dropped; member values (the text
+ * too, unless it was changed or held lone surrogates) are copied verbatim, so
+ * their JSON values never change. Blank lines are skipped, a UTF-8 BOM at the
+ * start of an input is ignored.
  *
  * Invalid UTF-8 inside strings (raw bytes) is repaired to U+FFFD, counted in
  * qdoc.repairs; lone \u surrogates become U+FFFD too. A line that is not a
@@ -47,6 +51,10 @@ typedef struct qdoc {
     const char *input_name;    /* the input it came from (not owned) */
     size_t repairs;            /* invalid UTF-8 sequences replaced */
     void *user;                /* free for a stage's per-document state */
+    /* private to doc.c */
+    long text_member;          /* index of the text member, -1 if none */
+    long meta_member;          /* index of "metadata", -1 if none */
+    int text_reencode;         /* raw text had lone surrogates: re-escape on output */
 } qdoc;
 
 void qdoc_init(qdoc *d);
@@ -96,6 +104,16 @@ qdoc_reader *qdoc_reader_open(char **paths, size_t n, const qdoc_reader_opts *o)
  * skip_bad the reader prints and continues, and qdoc_reader_errors() counts. */
 int qdoc_reader_next(qdoc_reader *r, qdoc *d);
 uint64_t qdoc_reader_errors(const qdoc_reader *r);
+/* Inputs that could not be opened or read to their end (truncated, corrupt):
+ * a command exits 1 when this is non-zero, even with skip_bad. */
+uint64_t qdoc_reader_failed_inputs(const qdoc_reader *r);
+/* For stages that parse in worker threads (pool.h): the next non-blank raw
+ * line, unparsed, into `line`, with its 1-based line number and input name
+ * (valid until qdoc_reader_close). Same returns and error handling for
+ * unreadable inputs as qdoc_reader_next; parse it with qdoc_parse, report a
+ * bad line with qerr_at(name, "line N", ...) and qdoc_reader_count_error(). */
+int qdoc_reader_next_line(qdoc_reader *r, strbuf *line, uint64_t *line_no, const char **input_name);
+void qdoc_reader_count_error(qdoc_reader *r);
 uint64_t qdoc_reader_bytes(const qdoc_reader *r);   /* decoded bytes consumed */
 uint64_t qdoc_reader_raw_bytes(const qdoc_reader *r);   /* raw (compressed) bytes */
 int64_t qdoc_reader_total_raw(const qdoc_reader *r);    /* sum of input sizes, -1 if unknown */
@@ -106,7 +124,8 @@ typedef struct qdoc_writer qdoc_writer;
 
 typedef struct qdoc_writer_opts {
     const char *out;          /* NULL or "-": stdout; a path ending in / or an
-                                 existing directory: shards inside it;
+                                 existing directory: shards inside it,
+                                 named <prefix>-000000.jsonl[.zst];
                                  else a single file (.zst suffix -> zstd) */
     uint64_t shard_bytes;     /* uncompressed bytes per shard in dir mode; default 256 MiB */
     const char *prefix;       /* shard file prefix in dir mode; default "part" */
@@ -117,7 +136,13 @@ qdoc_writer *qdoc_writer_open(const qdoc_writer_opts *o, char *err, size_t errle
 /* Append already-serialized JSONL bytes (one or more whole lines). */
 int qdoc_writer_write(qdoc_writer *w, const char *data, size_t n);
 int qdoc_writer_put(qdoc_writer *w, const qdoc *d);
-/* Commit every shard (atomic). Returns 0 or -1 (err filled); frees w. */
+/* zstd outputs: compress with this many threads (call before writing);
+ * see qout_set_threads about byte-identical output. */
+void qdoc_writer_set_threads(qdoc_writer *w, int threads);
+/* Commit every shard (atomic). In directory mode, shards of an earlier run
+ * with the same prefix that this run did not rewrite are removed, so the
+ * directory holds exactly this run's documents (give each writer sharing a
+ * directory its own prefix). Returns 0 or -1 (err filled); frees w. */
 int qdoc_writer_close(qdoc_writer *w, char *err, size_t errlen);
 void qdoc_writer_abort(qdoc_writer *w);
 uint64_t qdoc_writer_docs(const qdoc_writer *w);

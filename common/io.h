@@ -31,7 +31,8 @@ typedef struct qsrc {
     int64_t size;        /* total size if known, else -1 */
 } qsrc;
 
-/* path: a file path, "-" for stdin, or an http:// / https:// URL. */
+/* path: a file path, "-" for stdin, or an http:// / https:// URL (through
+ * qfetch_open() with the process-wide options, qfetch_set_default_opts). */
 int qsrc_open(qsrc *src, const char *path, char *err, size_t errlen);
 ssize_t qsrc_read(qsrc *src, void *buf, size_t n, char *err, size_t errlen);
 void qsrc_close(qsrc *src);
@@ -51,6 +52,10 @@ ssize_t qin_read(qin *in, void *buf, size_t n, char *err, size_t errlen);
  * Lines of any length are supported. Returns 1 if a line was read, 0 at end,
  * -1 on error. A final line without '\n' is returned as a line. */
 int qin_getline(qin *in, strbuf *line, char *err, size_t errlen);
+/* Like qin_getline, but keeps at most `max` bytes of a line: returns 2 when
+ * the line was longer (line holds its first max bytes; the rest is skipped,
+ * so the next call starts at the following line). */
+int qin_getline_max(qin *in, strbuf *line, size_t max, char *err, size_t errlen);
 qfmt qin_format(const qin *in);
 const char *qin_name(const qin *in);
 uint64_t qin_raw_offset(const qin *in);   /* compressed bytes consumed so far */
@@ -65,7 +70,9 @@ typedef struct qinputs {
 } qinputs;
 
 /* Expand command-line inputs: glob patterns (sorted), "-" kept as is, URLs
- * kept as is; no arguments -> {"-"}. Then keep only the shard-th of nshards
+ * kept as is, a directory -> the regular files directly inside it (sorted);
+ * hidden files and unfinished outputs (*.tmp.*) are never inputs; no
+ * arguments -> {"-"}. Then keep only the shard-th of nshards
  * slices (input i goes to shard i % nshards, so adding files never reshuffles
  * completed ones... in order). Returns 0, or -1 with err filled (e.g. a glob
  * that matches nothing). */

@@ -45,6 +45,11 @@ typedef struct qmanifest {
     double budget_params, budget_tokens, budget_flops;
     uint64_t seed;
     char *dir;          /* directory the manifest was read from (set by read) */
+    /* Added by the mix helper: raw JSON members (`"k":v,"k2":v2`, no braces)
+     * that write appends to the top-level object, for a stage's own record
+     * (mix: shard size, truncation, exporter files). NULL if none; owned
+     * (freed by qmanifest_free); read leaves it NULL. */
+    char *extra;
 } qmanifest;
 
 void qmanifest_init(qmanifest *m);

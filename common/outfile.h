@@ -22,6 +22,12 @@ int qout_write(qout *o, const void *data, size_t n);   /* 0 or -1 */
 int qout_commit(qout *o, char *err, size_t errlen);   /* 0 or -1; frees o */
 void qout_abort(qout *o);                              /* removes the temp file; frees o */
 uint64_t qout_bytes(const qout *o);                    /* uncompressed bytes written */
+/* zstd output: compress on `threads` extra threads (libzstd's own workers).
+ * Call right after qout_open, before any write. No effect on plain output.
+ * The compressed bytes differ from single-threaded output, so never derive
+ * `threads` from -j if output must be byte-identical at any -j (cat does
+ * not use it). */
+void qout_set_threads(qout *o, int threads);
 const char *qout_path(const qout *o);
 
 /* True if path exists as a complete (renamed) output. */

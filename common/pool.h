@@ -26,7 +26,10 @@ typedef struct qpipe_ops {
 } qpipe_ops;
 
 /* Returns 0 when all items were consumed, the consume() return value if it
- * stopped early, or -1 if produce() asked to stop. max_in_flight 0 = 4*jobs. */
+ * stopped early, or -1 if produce() asked to stop. Items produced before a
+ * produce() stop are still worked and consumed (so output written before an
+ * input error is kept); after a consume() stop, the rest are discarded.
+ * max_in_flight 0 = 4*jobs. */
 int qpipe_run(int jobs, const qpipe_ops *ops, void *ctx, size_t max_in_flight);
 
 #endif

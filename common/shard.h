@@ -33,6 +33,18 @@ uint64_t qshard_writer_docs(const qshard_writer *w);
 int qshard_writer_close(qshard_writer *w, char checksum_hex[17], char *err, size_t errlen);
 void qshard_writer_abort(qshard_writer *w);
 
+/* Additions (mix helper; the functions above keep their contract):
+ * add_native copies tokens stored at src_version's width (1: uint16, 2:
+ * uint32), e.g. straight out of another shard's mapping, without a uint32
+ * detour; it widens or (checking < 65536) narrows as needed. */
+int qshard_writer_add_native(qshard_writer *w, const void *tokens, size_t n, int src_version);
+/* Declares the final token count before the first add: the checksum is then
+ * computed while writing instead of by reading the file back at close. A
+ * different final count is still correct, only slower. */
+void qshard_writer_expect(qshard_writer *w, uint64_t n_tokens);
+/* Why the last add failed ("" if none). */
+const char *qshard_writer_error(const qshard_writer *w);
+
 typedef struct qshard {
     int version;              /* 1 or 2 */
     uint64_t n_tokens;
@@ -50,6 +62,14 @@ static inline uint32_t qshard_token(const qshard *s, uint64_t i)
 {
     return s->version == 1 ? ((const uint16_t *)s->tokens)[i] : ((const uint32_t *)s->tokens)[i];
 }
+/* Token range [start, end) of document i (requires the .idx). */
+static inline void qshard_doc_range(const qshard *s, uint64_t i, uint64_t *start, uint64_t *end)
+{
+    *start = i ? s->doc_ends[i - 1] : 0;
+    *end = s->doc_ends[i];
+}
+/* Bytes per token: 2 (v1) or 4 (v2). */
+static inline size_t qshard_width(const qshard *s) { return s->version == 1 ? 2 : 4; }
 void qshard_close(qshard *s);
 /* XXH3-64 of a whole file as hex; 0 or -1. */
 int qshard_file_checksum(const char *path, char hex[17], char *err, size_t errlen);

@@ -1,0 +1,219 @@
+/* cat.c - see cat.h: the batch pipeline shared by `quern cat` and `quern count`. */
+#include "cat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cli.h"
+#include "../common/pool.h"
+#include "../common/utf8.h"
+
+#define BATCH_BYTES (1u << 20)
+#define BATCH_LINES 8192
+
+typedef struct line_ref {
+    size_t off, len;
+    uint64_t line_no;
+    const char *name;     /* owned by the reader */
+} line_ref;
+
+typedef struct bad_line {
+    size_t index;         /* into batch.lines */
+    char *msg;
+} bad_line;
+
+typedef struct batch {
+    struct batch *next_free;
+    strbuf data;          /* the raw lines, back to back */
+    line_ref *lines;
+    size_t n, cap;
+    strbuf out;           /* cat: serialized documents */
+    bad_line *bad;
+    size_t n_bad, cap_bad;
+    uint64_t docs, repairs, text_bytes, chars, jsonl_bytes;
+} batch;
+
+typedef struct run_ctx {
+    const qcat_opts *o;
+    int counting;
+    qdoc_reader *r;
+    qdoc_writer *w;
+    qprogress *prog;
+    qcat_result *res;
+    qdoc *docs;           /* one per worker */
+    strbuf line;
+    batch *free_list;
+    int stopped;          /* strict stop or write failure */
+} run_ctx;
+
+void qcat_opts_default(qcat_opts *o)
+{
+    o->text_field = NULL;
+    o->jobs = cli_jobs_default();
+    o->strict = 0;
+}
+
+static void batch_free(batch *b)
+{
+    sb_free(&b->data);
+    sb_free(&b->out);
+    free(b->lines);
+    for (size_t i = 0; i < b->n_bad; i++) free(b->bad[i].msg);
+    free(b->bad);
+    free(b);
+}
+
+static void recycle(run_ctx *c, batch *b)
+{
+    for (size_t i = 0; i < b->n_bad; i++) free(b->bad[i].msg);
+    b->n_bad = 0;
+    sb_reset(&b->data);
+    sb_reset(&b->out);
+    b->n = 0;
+    b->docs = b->repairs = b->text_bytes = b->chars = b->jsonl_bytes = 0;
+    b->next_free = c->free_list;
+    c->free_list = b;
+}
+
+static void *produce(void *ctx, int *stop)
+{
+    run_ctx *c = ctx;
+    batch *b = c->free_list;
+    if (b) c->free_list = b->next_free;
+    else if (!(b = calloc(1, sizeof *b))) abort();
+    while (b->data.len < BATCH_BYTES && b->n < BATCH_LINES) {
+        uint64_t line_no;
+        const char *name;
+        int rc = qdoc_reader_next_line(c->r, &c->line, &line_no, &name);
+        if (rc < 0) *stop = 1;
+        if (rc <= 0) break;
+        if (b->n == b->cap) {
+            b->cap = b->cap ? b->cap * 2 : 256;
+            b->lines = realloc(b->lines, b->cap * sizeof *b->lines);
+            if (!b->lines) abort();
+        }
+        b->lines[b->n++] = (line_ref){ b->data.len, c->line.len, line_no, name };
+        sb_add(&b->data, c->line.buf, c->line.len);
+    }
+    if (b->n && !*stop) return b;
+    if (b->n && *stop) {
+        /* Keep the complete lines read before the failure: hand them out
+         * now, report the stop on the next call. */
+        *stop = 0;
+        c->stopped = 2;
+        return b;
+    }
+    recycle(c, b);
+    if (c->stopped == 2) *stop = 1;
+    return NULL;
+}
+
+static void note_bad(batch *b, size_t i, const char *msg)
+{
+    if (b->n_bad == b->cap_bad) {
+        b->cap_bad = b->cap_bad ? b->cap_bad * 2 : 8;
+        b->bad = realloc(b->bad, b->cap_bad * sizeof *b->bad);
+        if (!b->bad) abort();
+    }
+    b->bad[b->n_bad].index = i;
+    b->bad[b->n_bad].msg = strdup(msg);
+    if (!b->bad[b->n_bad].msg) abort();
+    b->n_bad++;
+}
+
+static void work(void *item, int worker, void *ctx)
+{
+    run_ctx *c = ctx;
+    batch *b = item;
+    qdoc *d = &c->docs[worker];
+    char err[QERR_LEN];
+    if (!c->counting) sb_grow(&b->out, b->data.len + b->n);
+    for (size_t i = 0; i < b->n; i++) {
+        const line_ref *l = &b->lines[i];
+        if (qdoc_parse(d, b->data.buf + l->off, l->len, c->o->text_field, err, sizeof err)) {
+            note_bad(b, i, err);
+            if (c->o->strict) {
+                b->n = i + 1;   /* nothing after the first bad line */
+                break;
+            }
+            continue;
+        }
+        b->docs++;
+        b->repairs += d->repairs;
+        if (c->counting) {
+            b->text_bytes += d->text.len;
+            b->chars += utf8_count(d->text.buf, d->text.len);
+            b->jsonl_bytes += l->len + 1;
+        } else {
+            qdoc_serialize(d, &b->out);
+        }
+    }
+}
+
+static int consume(void *item, void *ctx)
+{
+    run_ctx *c = ctx;
+    batch *b = item;
+    qcat_result *res = c->res;
+    for (size_t k = 0; k < b->n_bad; k++) {
+        const line_ref *l = &b->lines[b->bad[k].index];
+        char where[40];
+        snprintf(where, sizeof where, "line %llu", (unsigned long long)l->line_no);
+        qerr_at(l->name, where, "%s", b->bad[k].msg);
+        qdoc_reader_count_error(c->r);
+    }
+    res->docs_in += b->docs;
+    res->bad_lines += b->n_bad;
+    res->repairs += b->repairs;
+    res->text_bytes += b->text_bytes;
+    res->chars += b->chars;
+    res->jsonl_bytes += b->jsonl_bytes;
+    int rc = 0;
+    if (!c->counting && b->out.len && qdoc_writer_write(c->w, b->out.buf, b->out.len)) {
+        res->write_failed = 1;
+        rc = 1;
+    }
+    if (c->o->strict && b->n_bad) rc = 1;
+    qprogress_update(c->prog, qdoc_reader_raw_bytes(c->r), res->docs_in);
+    recycle(c, b);
+    return rc;
+}
+
+static void discard(void *item, void *ctx)
+{
+    recycle(ctx, item);
+}
+
+static int run(const qcat_opts *o, int counting, qdoc_reader *r, qdoc_writer *w, qprogress *prog,
+               qcat_result *res)
+{
+    memset(res, 0, sizeof *res);
+    int jobs = o->jobs > 0 ? o->jobs : 1;
+    run_ctx c = { .o = o, .counting = counting, .r = r, .w = w, .prog = prog, .res = res };
+    c.docs = calloc((size_t)jobs, sizeof *c.docs);
+    if (!c.docs) abort();
+    for (int i = 0; i < jobs; i++) qdoc_init(&c.docs[i]);
+    qpipe_ops ops = { produce, work, consume, discard };
+    int rc = qpipe_run(jobs, &ops, &c, 0);
+    for (int i = 0; i < jobs; i++) qdoc_free(&c.docs[i]);
+    free(c.docs);
+    while (c.free_list) {
+        batch *b = c.free_list;
+        c.free_list = b->next_free;
+        batch_free(b);
+    }
+    sb_free(&c.line);
+    if (res->write_failed) return 1;
+    return rc ? 1 : 0;
+}
+
+int qcat_run(const qcat_opts *o, qdoc_reader *r, qdoc_writer *w, qprogress *prog, qcat_result *res)
+{
+    return run(o, 0, r, w, prog, res);
+}
+
+int qcount_run(const qcat_opts *o, qdoc_reader *r, qprogress *prog, qcat_result *res)
+{
+    return run(o, 1, r, NULL, prog, res);
+}

@@ -1,0 +1,167 @@
+/* Unit tests for common/outfile: atomic output (temp name, commit, abort),
+ * zstd output, stale temp cleanup, mkdir -p. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/io.h"
+#include "common/outfile.h"
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-test-out.XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd);
+}
+
+/* Names in dir, sorted, joined with ',' (for exact assertions). */
+static void list_dir(const char *dir, char *out, size_t n)
+{
+    char names[32][256];
+    size_t k = 0;
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) && k < 32)
+        if (e->d_name[0] != '.') snprintf(names[k++], 256, "%s", e->d_name);
+    closedir(d);
+    qsort(names, k, 256, (int (*)(const void *, const void *))strcmp);
+    out[0] = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (i) strncat(out, ",", n - strlen(out) - 1);
+        strncat(out, names[i], n - strlen(out) - 1);
+    }
+}
+
+static void test_commit_is_atomic(void **state)
+{
+    (void)state;
+    char path[400], err[256], listing[2048], want[600];
+    snprintf(path, sizeof path, "%s/sub/dir/out.jsonl", tmpdir);   /* parents created */
+    qout *o = qout_open(path, QOUT_PLAIN, err, sizeof err);
+    assert_non_null(o);
+    assert_string_equal(qout_path(o), path);
+    char big[100000];
+    memset(big, 'x', sizeof big);
+    for (int i = 0; i < 30; i++) assert_int_equal(qout_write(o, big, sizeof big), 0);   /* > buffer */
+    assert_int_equal(qout_bytes(o), 3000000);
+    /* while writing: only the temp name exists, never the final one */
+    assert_false(qout_is_complete(path));
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/sub/dir", tmpdir);
+    list_dir(dir, listing, sizeof listing);
+    snprintf(want, sizeof want, "out.jsonl.tmp.%ld", (long)getpid());
+    assert_string_equal(listing, want);
+    assert_int_equal(qout_commit(o, err, sizeof err), 0);
+    list_dir(dir, listing, sizeof listing);
+    assert_string_equal(listing, "out.jsonl");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 3000000);
+}
+
+static void test_abort_removes_temp(void **state)
+{
+    (void)state;
+    char path[600], err[256], listing[2048], dir[400];
+    snprintf(dir, sizeof dir, "%s/abort", tmpdir);
+    snprintf(path, sizeof path, "%s/x.bin", dir);
+    qout *o = qout_open(path, QOUT_ZSTD, err, sizeof err);
+    assert_non_null(o);
+    assert_int_equal(qout_write(o, "hello", 5), 0);
+    qout_abort(o);
+    list_dir(dir, listing, sizeof listing);
+    assert_string_equal(listing, "");
+    assert_false(qout_is_complete(path));
+}
+
+static void test_stale_temp_removed_and_live_kept(void **state)
+{
+    (void)state;
+    char path[600], err[256], listing[2048], dir[400], stale[700], live[700];
+    snprintf(dir, sizeof dir, "%s/stale", tmpdir);
+    assert_int_equal(qmkdirs(dir), 0);
+    snprintf(path, sizeof path, "%s/f.txt", dir);
+    /* pid 2^22+12345 is above the default pid_max: certainly dead. Our parent is alive. */
+    snprintf(stale, sizeof stale, "%s.tmp.%d", path, (1 << 22) + 12345);
+    snprintf(live, sizeof live, "%s.tmp.%ld", path, (long)getppid());
+    FILE *f = fopen(stale, "w");
+    fclose(f);
+    f = fopen(live, "w");
+    fclose(f);
+    assert_int_equal(qout_write_file(path, "abc", 3, err, sizeof err), 0);
+    list_dir(dir, listing, sizeof listing);
+    char want[600];
+    snprintf(want, sizeof want, "f.txt,f.txt.tmp.%ld", (long)getppid());
+    assert_string_equal(listing, want);
+}
+
+static void test_zstd_output_roundtrip(void **state)
+{
+    (void)state;
+    char path[400], err[256];
+    snprintf(path, sizeof path, "%s/z.jsonl.zst", tmpdir);
+    qout *o = qout_open(path, QOUT_ZSTD, err, sizeof err);
+    assert_non_null(o);
+    strbuf want = STRBUF_INIT, got = STRBUF_INIT;
+    for (int i = 0; i < 200000; i++) sb_addf(&want, "{\"text\":\"%d\"}\n", i);
+    for (size_t off = 0; off < want.len; off += 4096) {
+        size_t n = want.len - off < 4096 ? want.len - off : 4096;
+        assert_int_equal(qout_write(o, want.buf + off, n), 0);
+    }
+    assert_int_equal(qout_commit(o, err, sizeof err), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true((size_t)st.st_size < want.len / 4);   /* really compressed */
+    qin *in = qin_open(path, err, sizeof err);
+    assert_int_equal(qin_format(in), QFMT_ZSTD);
+    qin_close(in);
+    assert_int_equal(qread_file(path, &got, err, sizeof err), 0);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.buf, want.buf, want.len);
+    sb_free(&want);
+    sb_free(&got);
+}
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    char err[256], path[400];
+    snprintf(path, sizeof path, "%s/file", tmpdir);
+    assert_int_equal(qout_write_file(path, "x", 1, err, sizeof err), 0);
+    char under[500];
+    snprintf(under, sizeof under, "%s/file/child.txt", tmpdir);   /* parent is a file */
+    assert_null(qout_open(under, QOUT_PLAIN, err, sizeof err));
+    assert_non_null(strstr(err, "cannot create"));
+    assert_int_equal(qmkdirs(path), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_commit_is_atomic),
+        cmocka_unit_test(test_abort_removes_temp),
+        cmocka_unit_test(test_stale_temp_removed_and_live_kept),
+        cmocka_unit_test(test_zstd_output_roundtrip),
+        cmocka_unit_test(test_open_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
