@@ -278,6 +278,35 @@ static void test_empty_shard(void **state)
     free(p);
 }
 
+/* Past the writer's early-writeback chunk (8 MB): same bytes, same checksum
+ * whether declared or not. */
+static void test_large_shard_checksums(void **state)
+{
+    (void)state;
+    char err[256], h1[17], h2[17], h3[17];
+    size_t n = 3u << 20; /* 12 MB of uint32 */
+    uint32_t *doc = malloc(n * sizeof *doc);
+    for (size_t i = 0; i < n; i++) doc[i] = (uint32_t)(i * 40503u) % 100000u;
+    for (int k = 0; k < 2; k++) {
+        char *p = strdup(path_in(k ? "large2.bin" : "large1.bin"));
+        qshard_writer *w = qshard_writer_open(p, 2, err, sizeof err);
+        if (k) qshard_writer_expect(w, n);
+        assert_int_equal(qshard_writer_add_doc(w, doc, n / 2), 0);
+        assert_int_equal(qshard_writer_add_doc(w, doc + n / 2, n - n / 2), 0);
+        assert_int_equal(qshard_writer_close(w, k ? h2 : h1, err, sizeof err), 0);
+        assert_int_equal(qshard_file_checksum(p, h3, err, sizeof err), 0);
+        assert_string_equal(k ? h2 : h1, h3);
+        qshard s;
+        assert_int_equal(qshard_open(&s, p, 1, err, sizeof err), 0);
+        assert_int_equal(s.n_tokens, n);
+        assert_int_equal(qshard_token(&s, n - 1), doc[n - 1]);
+        qshard_close(&s);
+        free(p);
+    }
+    assert_string_equal(h1, h2);
+    free(doc);
+}
+
 static void test_bad_version_rejected(void **state)
 {
     (void)state;
@@ -295,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_native_widen_and_narrow),
         cmocka_unit_test(test_reader_rejects_bad_files),
         cmocka_unit_test(test_empty_shard),
+        cmocka_unit_test(test_large_shard_checksums),
         cmocka_unit_test(test_bad_version_rejected),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
