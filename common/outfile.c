@@ -23,6 +23,7 @@
 struct qout {
     int fd;
     int is_stdout;
+    int is_device;      /* an existing non-regular file (/dev/null, a FIFO): written in place */
     char *path;          /* final path (or "-") */
     char *tmp;           /* temp path, NULL for stdout */
     ZSTD_CCtx *cz;
@@ -151,6 +152,12 @@ static int fsync_dir(const char *path)
     return rc;
 }
 
+static int is_special_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 qout *qout_open(const char *path, int compress, char *err, size_t errlen)
 {
     qout *o = calloc(1, sizeof *o);
@@ -161,6 +168,17 @@ qout *qout_open(const char *path, int compress, char *err, size_t errlen)
         o->is_stdout = 1;
         o->fd = STDOUT_FILENO;
         o->path = xstrdup("-");
+    } else if (is_special_file(path)) {
+        /* Renaming a temp file onto /dev/null or a FIFO would replace the
+         * device with a regular file; such targets have no "complete" state,
+         * so they are written in place like stdout. */
+        o->is_stdout = o->is_device = 1;
+        o->path = xstrdup(path);
+        o->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (o->fd < 0) {
+            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+            goto fail;
+        }
     } else {
         o->path = xstrdup(path);
         char *dir = dir_of(path);
@@ -247,6 +265,7 @@ int qout_write(qout *o, const void *data, size_t n)
 
 static void qout_free(qout *o)
 {
+    if (o->is_device) close(o->fd);
     if (o->cz) ZSTD_freeCCtx(o->cz);
     free(o->buf);
     free(o->path);

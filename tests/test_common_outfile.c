@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,34 @@ static void test_open_errors(void **state)
     assert_int_equal(qmkdirs(path), -1);
 }
 
+/* A target that is not a regular file (/dev/null, a FIFO) is written in place:
+ * renaming a temp file onto it would replace the device with a plain file. */
+static void test_special_file_written_in_place(void **state)
+{
+    (void)state;
+    char dir[300], fifo[320], err[QERR_LEN];
+    snprintf(dir, sizeof dir, "%s/special", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK); /* so the writer's open does not block */
+    assert_true(rd >= 0);
+    qout *o = qout_open(fifo, QOUT_PLAIN, err, sizeof err);
+    assert_non_null(o);
+    assert_int_equal(qout_write(o, "hello\n", 6), 0);
+    assert_int_equal(qout_commit(o, err, sizeof err), 0);
+    struct stat st;
+    assert_int_equal(stat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    char buf[16] = { 0 };
+    assert_int_equal(read(rd, buf, sizeof buf), 6);
+    assert_string_equal(buf, "hello\n");
+    close(rd);
+    char names[512];
+    list_dir(dir, names, sizeof names);
+    assert_string_equal(names, "pipe"); /* no temp file left beside it */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_stale_temp_removed_and_live_kept),
         cmocka_unit_test(test_zstd_output_roundtrip),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_special_file_written_in_place),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
