@@ -3,7 +3,8 @@
  * is valid UTF-8, parses back to the same text, and serialize is idempotent.
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
  *     tests/fuzz/fuzz_common_doc.c common/{doc,doc_stream,json,utf8,strbuf,io,outfile,cli,fetch}.c \
- *     -lzstd -lz -lcurl -o fuzz_common_doc && ./fuzz_common_doc -max_len=4096 corpus/ */
+ *     -lzstd -lz -lcurl -o fuzz_common_doc && ./fuzz_common_doc -max_len=4096 corpus/
+ * FUZZ_MODULES: common (tests/fuzz/run.sh builds and runs it) */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

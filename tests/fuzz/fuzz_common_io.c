@@ -4,7 +4,8 @@
  * The first input byte sets the read size.
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
  *     tests/fuzz/fuzz_common_io.c common/{io,utf8,strbuf,cli,fetch,outfile}.c \
- *     -lzstd -lz -lcurl -o fuzz_common_io && ./fuzz_common_io -max_len=2048 corpus/ */
+ *     -lzstd -lz -lcurl -o fuzz_common_io && ./fuzz_common_io -max_len=2048 corpus/
+ * FUZZ_MODULES: common (tests/fuzz/run.sh builds and runs it) */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
