@@ -1,7 +1,6 @@
 /* boilerplate.c - keep the main content of a page (see boilerplate.h). */
 #include "boilerplate.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,9 +211,5 @@ void boilerplate_classify(hblock *b, size_t n, const char *text)
         }
     }
     for (size_t i = 0; i < n; i++) b[i].keep = cls[i] == C_GOOD;
-    if (getenv("QUERN_BP_DEBUG"))
-        for (size_t i = 0; i < n; i++)
-            fprintf(stderr, "bp %zu kind=%d chars=%zu links=%zu hint=%d main=%d cls=%d | %.60s\n", i, b[i].kind,
-                    b[i].chars, b[i].link_chars, b[i].hint_boiler, b[i].in_main, cls[i], text + b[i].off);
     free(cls);
 }

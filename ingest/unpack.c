@@ -257,9 +257,16 @@ static long fill_plain(unpack *u)
 
 /* ---- gzip ---- */
 
-/* Why a member failed, found by inflating it again with zlib (libdeflate only
- * says "bad data"). Returns 1 if the member should be inflated streaming
- * instead (it is fine, truncated, or large), 0 after reporting damage. */
+enum { DIAG_DAMAGE, DIAG_MORE, DIAG_STREAM };
+
+/* What to do with a member libdeflate refused (it only says "bad data", and
+ * it says so too when the member runs past the bytes we have): inflate it
+ * again with zlib, up to 1 MiB of output.
+ *   DIAG_DAMAGE  corrupt (bad CRC or deflate data) within a small member:
+ *                reported (u->err), the member is skipped whole;
+ *   DIAG_MORE    the input ended first: read more, or it is truncated;
+ *   DIAG_STREAM  a large member (a whole file in one stream): inflate it
+ *                streaming, so the records before any damage are kept. */
 static int diagnose_member(unpack *u)
 {
     z_stream z;
@@ -273,28 +280,23 @@ static int diagnose_member(unpack *u)
         z.next_out = sink;
         z.avail_out = sizeof sink;
         r = inflate(&z, Z_NO_FLUSH);
-    } while (r == Z_OK);
+    } while (r == Z_OK && z.avail_in && z.total_out <= (1u << 20));
     uint64_t at = u->raw_base + u->raw_pos;
-    int ok = 0;
-    if (r == Z_STREAM_END) ok = 1;
-    else if (r == Z_BUF_ERROR || (r == Z_OK && z.avail_in == 0)) {
-        /* Truncated: inflate it streaming, so that complete records before
-         * the cut (a whole file in one member) are still read. */
-        ok = 1;
-    } else if (z.total_out > (1u << 20)) {
-        /* A large member (many records) damaged somewhere: stream it too, so
-         * the records before the damage are kept; the error comes when the
-         * stream reaches it. */
-        ok = 1;
-    } else if (z.msg && strstr(z.msg, "data check"))
-        set_err(u, UP_DAMAGE, at, "gzip member CRC mismatch (its data is damaged; member skipped)");
-    else if (z.msg && strstr(z.msg, "length check"))
-        set_err(u, UP_DAMAGE, at, "gzip member length mismatch (member skipped)");
-    else
-        set_err(u, UP_DAMAGE, at, "gzip member has invalid deflate data at byte %lu of it: %s",
-                (unsigned long)z.total_in, z.msg ? z.msg : "inflate error");
+    int verdict;
+    if (r == Z_STREAM_END || z.total_out > (1u << 20)) verdict = DIAG_STREAM;
+    else if (r == Z_OK || r == Z_BUF_ERROR) verdict = DIAG_MORE;
+    else {
+        verdict = DIAG_DAMAGE;
+        if (z.msg && strstr(z.msg, "data check"))
+            set_err(u, UP_DAMAGE, at, "gzip member CRC mismatch (its data is damaged; member skipped)");
+        else if (z.msg && strstr(z.msg, "length check"))
+            set_err(u, UP_DAMAGE, at, "gzip member length mismatch (member skipped)");
+        else
+            set_err(u, UP_DAMAGE, at, "gzip member has invalid deflate data at byte %lu of it: %s",
+                    (unsigned long)z.total_in, z.msg ? z.msg : "inflate error");
+    }
     inflateEnd(&z);
-    return ok;
+    return verdict;
 }
 
 /* One streaming step inside a member too large for the windows. */
@@ -376,14 +378,18 @@ static long fill_gzip(unpack *u)
                 out_room *= 4;
                 continue;
             }
-            if (r != LIBDEFLATE_INSUFFICIENT_SPACE && !u->raw_eof && raw_avail(u) < RAW_MAX) {
-                /* Probably the member goes on past what we have read: read more. */
-                rc = raw_fill(u, raw_avail(u) * 2);
-                if (rc) return rc;
-                continue;
-            }
-            if (r != LIBDEFLATE_INSUFFICIENT_SPACE && u->raw_eof) {
-                if (!diagnose_member(u)) return UP_DAMAGE;
+            if (r != LIBDEFLATE_INSUFFICIENT_SPACE) {
+                int d = diagnose_member(u);
+                if (d == DIAG_DAMAGE) return UP_DAMAGE;
+                if (d == DIAG_MORE && !u->raw_eof && raw_avail(u) < RAW_MAX) {
+                    /* The member goes on past what we have read. */
+                    rc = raw_fill(u, raw_avail(u) * 2);
+                    if (rc) return rc;
+                    continue;
+                }
+                /* DIAG_STREAM; or truncated at the end of input, where
+                 * streaming hands out what precedes the cut and then
+                 * reports it; or larger than RAW_MAX. */
             }
             /* Too large for whole-member inflation: stream it with zlib. */
             if (!u->z_init) {

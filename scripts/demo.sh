@@ -25,20 +25,21 @@ PY
 }
 
 WARCS="tests/data/ingest/samples/pubdocs-00001.warc.gz tests/data/pipeline/pubdocs-part0.warc.gz tests/data/pipeline/pubdocs-part1.warc.gz tests/data/pipeline/pubdocs-part2.warc.gz"
-MAN=tests/data/common/docs-en.jsonl
+MAN="tests/data/trainer/text.jsonl tests/data/common/docs-en.jsonl"
 
 step "1. web source: ingest | clean | dedup, one Unix pipeline"
 $Q ingest -j "$J" --source debian-docs --stats "$OUT/ingest.json" $WARCS \
   | $Q clean -j "$J" --preset fineweb --lang en --stats "$OUT/clean-web.json" \
   | $Q dedup -j "$J" --stats "$OUT/dedup-web.json" -o "$OUT/web.jsonl"
-summary "$OUT/ingest.json" records_in docs_out
+summary "$OUT/ingest.json" records_in docs_out bytes_warc bytes_out
 summary "$OUT/clean-web.json" docs_in docs_out
-summary "$OUT/dedup-web.json" docs_in docs_out
+summary "$OUT/dedup-web.json" docs_in docs_out removed
 
-step "2. second source (manual pages): clean with the gopher preset | dedup"
-$Q clean -j "$J" --preset gopher --stats "$OUT/clean-man.json" "$MAN" \
+step "2. second source (manual pages, already plain text): Unicode repair and PII only | dedup"
+$Q clean -j "$J" --preset none --pii replace --stats "$OUT/clean-man.json" $MAN \
   | $Q dedup -j "$J" --stats "$OUT/dedup-man.json" -o "$OUT/man.jsonl"
 summary "$OUT/clean-man.json" docs_in docs_out
+summary "$OUT/dedup-man.json" docs_in docs_out removed
 $Q count "$OUT/web.jsonl" "$OUT/man.jsonl"
 
 step "3. train a 1024-token byte-level BPE vocabulary on both sources"
@@ -49,10 +50,10 @@ $Q tokenize -j "$J" --vocab "$OUT/vocab" --source web -o "$OUT/tok-web" "$OUT/we
 $Q tokenize -j "$J" --vocab "$OUT/vocab" --source man -o "$OUT/tok-man" "$OUT/man.jsonl"
 $Q tokens inspect --docs 1 "$OUT/tok-web" | head -n 20
 
-step "5. budget and mix: 70% web / 30% man pages, 300K train tokens, 16K validation"
-$Q budget -N 0.55M -D 300K --accel h100 --mfu 0.4 | head -n 12
-$Q mix -o "$OUT/mix" --tokens 300K --val-tokens 16K --shard-tokens 100K --seed 7 \
-  web="$OUT/tok-web:0.7:8" man="$OUT/tok-man:0.3:8"
+step "5. budget and mix: 30% web (repeated over epochs) / 70% man pages, 150K train tokens, 8K validation"
+$Q budget -N 0.55M -D 150K --accel h100 --mfu 0.4
+$Q mix -o "$OUT/mix" --tokens 150K --val-tokens 8K --shard-tokens 50K --seed 7 \
+  web="$OUT/tok-web:0.3:4" man="$OUT/tok-man:0.7:4"
 
 step "6. train a tiny GPT on the CPU (exactly the mixed token budget)"
 $Q train --data "$OUT/mix/manifest.json" -o "$OUT/run" --tokenizer "$OUT/vocab" \

@@ -335,6 +335,40 @@ static void test_crc_and_garbage_resync(void **state)
     sb_free(&g2);
 }
 
+/* A bad CRC early in a file much larger than the first read: the damaged
+ * member is still dropped whole (not handed out before its check). */
+static void test_crc_damage_far_from_the_end(void **state)
+{
+    (void)state;
+    strbuf gz = STRBUF_INIT;
+    size_t off[400];
+    char block[6001];
+    uint32_t x = 99;
+    for (int i = 0; i < 400; i++) {
+        for (size_t k = 0; k < sizeof block - 1; k++) {
+            x = x * 1103515245u + 12345u;
+            block[k] = (char)('a' + (x >> 16) % 26);
+        }
+        block[sizeof block - 1] = 0;
+        strbuf one = STRBUF_INIT;
+        add_record(&one, "1.0", i == 2 ? "metadata" : "resource", "", block, "\r\n\r\n");
+        off[i] = gz.len;
+        gzip_member(&gz, one.buf, one.len);
+        sb_free(&one);
+    }
+    assert_true(gz.len > (5u << 18));   /* well past the first 1 MiB read */
+    gz.buf[off[3] - 6] ^= 0x55;   /* member 2's CRC */
+    warc_reader *r = open_bytes(&gz, 65536);
+    tally t = read_all(r);
+    assert_int_equal(t.records, 399);
+    assert_int_equal(t.errors, 1);
+    assert_int_equal(t.first_err_off, off[2]);
+    assert_non_null(strstr(t.first_err, "CRC"));
+    assert_null(strstr(t.types, "metadata"));   /* the damaged record never came out */
+    warc_close(r);
+    sb_free(&gz);
+}
+
 static void test_header_damage_resyncs_at_next_record(void **state)
 {
     (void)state;
@@ -437,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_large_single_member),
         cmocka_unit_test(test_truncated_member_keeps_earlier_records),
         cmocka_unit_test(test_crc_and_garbage_resync),
+        cmocka_unit_test(test_crc_damage_far_from_the_end),
         cmocka_unit_test(test_header_damage_resyncs_at_next_record),
         cmocka_unit_test(test_empty_binary_and_truncated_block),
         cmocka_unit_test(test_block_limit),
