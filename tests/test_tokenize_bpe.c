@@ -170,10 +170,15 @@ static void test_dollar_is_end_only(void **state)
     (void)state;
     strbuf out = STRBUF_INIT;
     /* '$' matches only at the very end, as in Rust's regex (PCRE2 would also
-     * match before a final newline and give "ab|") */
+     * match before a final newline and give "ab|\n|"); the newline, which no
+     * alternative matches, is a piece of its own */
     const char *t = "ab\n";
     split("[a-z]+$|.", t, strlen(t), &out);
-    assert_string_equal(out.buf, "a|b|");
+    assert_string_equal(out.buf, "a|b|\n|");
+    /* gaps between matches and empty matches: nothing is lost */
+    t = "bab,,cd";
+    split("[cd]+|a*", t, strlen(t), &out);
+    assert_string_equal(out.buf, "b|a|b,,|cd|");
     sb_free(&out);
 }
 

@@ -170,7 +170,7 @@ int cmd_bpe_train(int argc, char **argv)
         switch (c) {
         case O_VS: {
             double d;
-            if (cli_parse_count(optarg, &d) < 0 || d < 1 || d >= 4e9) {
+            if (cli_parse_count(optarg, &d) < 0 || d < 1 || d > (double)QVOCAB_MAX_ID + 1) {
                 qerr("--vocab-size: bad number '%s'", optarg);
                 return QEXIT_USAGE;
             }

@@ -15,6 +15,7 @@
 
 #include "../common/cli.h"
 #include "../common/commands.h"
+#include "../common/json.h"
 #include "../common/manifest.h"
 #include "../common/outfile.h"
 #include "../common/pool.h"
@@ -391,6 +392,12 @@ int cmd_tokenize(int argc, char **argv)
         ctx.man.vocab_size = V->n_ids;
         ctx.man.eot = V->eot;
         memcpy(ctx.man.tok_hash, hash, 17);
+        if (V->path) {   /* so `tokens inspect` (and later stages) can find the vocabulary */
+            strbuf x = STRBUF_INIT;
+            sb_adds(&x, "\"tokenizer_path\":");
+            json_put_str(&x, V->path, strlen(V->path));
+            ctx.man.extra = sb_detach(&x, NULL);
+        }
         char *src = source ? strdup(source) : default_source(&in);
         qmanifest_add_source(&ctx.man, src, 1.0, ctx.tokens, ctx.tokens, 1.0, 1.0);
         free(src);
@@ -399,7 +406,7 @@ int cmd_tokenize(int argc, char **argv)
             rc = QEXIT_BADINPUT;
         }
     }
-    fprintf(stderr, "quern tokenize: %llu documents, %.1f MB of text -> %llu tokens in %zu shard%s (%s, EOT %u)%s\n",
+    fprintf(stderr, "quern tokenize: %llu documents, %.2f MB of text -> %llu tokens in %zu shard%s (%s, EOT %u)%s\n",
             (unsigned long long)ctx.docs, ctx.text_bytes / 1e6, (unsigned long long)ctx.tokens,
             ctx.man.n_shards, ctx.man.n_shards == 1 ? "" : "s", V->name ? V->name : "bpe", V->eot,
             ctx.split_docs ? "; documents longer than a shard were split" : "");

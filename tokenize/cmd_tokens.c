@@ -27,8 +27,8 @@ static void usage(FILE *f)
         "decode: every document (or only document I) decoded to text, one per line with --jsonl\n"
         "({\"text\":...}), else each followed by a newline; the leading EOT of each document is\n"
         "dropped unless --raw, which writes all token bytes as they are.\n"
-        "The vocabulary comes from --vocab, else from the manifest.json beside the shard when it\n"
-        "names a built-in vocabulary (gpt2, cl100k_base, o200k_base).\n");
+        "The vocabulary comes from --vocab, else from the manifest.json beside the shard (the\n"
+        "vocabulary file `quern tokenize` used, or a built-in name such as cl100k_base).\n");
 }
 
 static char *dir_of(const char *path)
@@ -37,14 +37,36 @@ static char *dir_of(const char *path)
     return s ? strndup(path, (size_t)(s - path)) : strdup(".");
 }
 
-/* The vocabulary: --vocab, else the manifest's tokenizer if it is a built-in. */
-static qbpe *find_vocab(const char *spec, const qmanifest *m, int quiet)
+/* "tokenizer_path" of the manifest.json in dir (written by quern tokenize),
+ * malloc'd, or NULL. */
+static char *manifest_tokenizer_path(const char *dir)
+{
+    strbuf sb = STRBUF_INIT, p = STRBUF_INIT;
+    char err[QERR_LEN];
+    char *out = NULL;
+    sb_addf(&p, "%s/manifest.json", dir);
+    if (qread_file(p.buf, &sb, err, sizeof err) == 0) {
+        qjson *j = qjson_parse(sb.buf, sb.len, err, sizeof err);
+        const char *tp = qjson_str(qjson_get(j, "tokenizer_path"), NULL);
+        struct stat st;
+        if (tp && stat(tp, &st) == 0) out = strdup(tp);
+        qjson_free(j);
+    }
+    sb_free(&sb);
+    sb_free(&p);
+    return out;
+}
+
+/* The vocabulary: --vocab, else the manifest's tokenizer_path, else its
+ * tokenizer name if that is a built-in. */
+static qbpe *find_vocab(const char *spec, const qmanifest *m, const char *dir, int quiet)
 {
     char err[QERR_LEN];
-    const char *use = spec ? spec : (m && m->tok_name && qpretok_builtin(m->tok_name)) ? m->tok_name : NULL;
+    char *tp = spec || !dir ? NULL : manifest_tokenizer_path(dir);
+    const char *use = spec ? spec : tp ? tp : (m && m->tok_name && qpretok_builtin(m->tok_name)) ? m->tok_name : NULL;
     if (!use) {
-        if (!quiet) fprintf(stderr, "quern tokens: no --vocab (and no built-in tokenizer in the manifest): "
-                                    "showing ids only\n");
+        if (!quiet) fprintf(stderr, "quern tokens: no --vocab (and the manifest names no vocabulary file or "
+                                    "built-in): showing ids only\n");
         return NULL;
     }
     qvocab v;
@@ -52,6 +74,7 @@ static qbpe *find_vocab(const char *spec, const qmanifest *m, int quiet)
     if (qvocab_load(&v, use, err, sizeof err) < 0) {
         qerr("%s", err);
         qvocab_free(&v);
+        free(tp);
         return NULL;
     }
     char hash[17];
@@ -62,6 +85,7 @@ static qbpe *find_vocab(const char *spec, const qmanifest *m, int quiet)
     qbpe *b = qbpe_new(&v, err, sizeof err);
     qvocab_free(&v);
     if (!b) qerr("%s: %s", use, err);
+    free(tp);
     return b;
 }
 
@@ -136,7 +160,9 @@ static int inspect_file(const char *path, const char *vocab, size_t ndocs)
                 printf("  xxh3: %s (%s the manifest)\n", hex, strcmp(hex, m.shards[i].xxh3) ? "DIFFERS from" : "matches");
         }
     }
-    qbpe *b = find_vocab(vocab, have_m ? &m : NULL, 0);
+    char *dir = dir_of(path);
+    qbpe *b = find_vocab(vocab, have_m ? &m : NULL, have_m ? dir : NULL, 0);
+    free(dir);
     uint64_t nd = s.doc_ends ? s.n_docs : 1;
     for (uint64_t d = 0; d < nd && d < ndocs; d++) {
         uint64_t a = 0, e = s.n_tokens;
@@ -201,9 +227,11 @@ static int decode_file(const char *path, const char *vocab, long only, int jsonl
     qmanifest m;
     qmanifest_init(&m);
     int have_m = load_manifest_near(&m, path) == 0;
-    qbpe *b = find_vocab(vocab, have_m ? &m : NULL, 1);
+    char *dir = dir_of(path);
+    qbpe *b = find_vocab(vocab, have_m ? &m : NULL, have_m ? dir : NULL, 1);
+    free(dir);
     if (!b) {
-        if (!vocab) qerr("%s: say --vocab (no built-in tokenizer named in a manifest.json beside it)", path);
+        if (!vocab) qerr("%s: say --vocab (the manifest.json beside it names no vocabulary)", path);
         qmanifest_free(&m);
         qshard_close(&s);
         return QEXIT_USAGE;

@@ -316,20 +316,26 @@ int qpretok_next(const qpretok *p, qpretok_scratch *s, const char *text, size_t 
     if (s->subject != text || s->subject_len != n) qpretok_prepare(p, s, text, n);
     const pcre2_code *code = s->use_wide ? p->wide : p->fast;
     int jit = s->use_wide ? p->wide_jit : p->fast_jit;
+    size_t from = pos;   /* text from here on not yet in a piece */
     while (pos < n) {
         int rc = jit ? pcre2_jit_match(code, (PCRE2_SPTR)text, n, pos, 0, s->md, s->mctx)
                      : PCRE2_ERROR_JIT_BADOPTION;
         if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)   /* no JIT, or its stack ran out */
             rc = pcre2_match(code, (PCRE2_SPTR)text, n, pos, PCRE2_NO_UTF_CHECK, s->md, s->mctx);
-        if (rc == PCRE2_ERROR_NOMATCH) return 0;
+        if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0) return -1;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
         if (ov[1] > ov[0]) {
-            *start = ov[0];
-            *end = ov[1];
+            *start = ov[0] > from ? from : ov[0];   /* a gap first, then (next call) the match */
+            *end = ov[0] > from ? ov[0] : ov[1];
             return 1;
         }
         pos = utf8_step(text, n, ov[0]);   /* empty match: step one character */
+    }
+    if (from < n) {   /* trailing text no alternative matched */
+        *start = from;
+        *end = n;
+        return 1;
     }
     return 0;
 }

@@ -46,9 +46,11 @@ void qpretok_prepare(const qpretok *p, qpretok_scratch *s, const char *text, siz
 
 /* Find the next non-empty piece in valid UTF-8 s[0..n) at or after pos.
  * Returns 1 with [*start, *end) set, 0 when there is none, -1 if PCRE2
- * gave up (resource limits; the caller reports it). Text between
- * pieces (possible only with custom patterns) is not part of any piece, as
- * in tiktoken. */
+ * gave up (resource limits; the caller reports it). Pieces cover the text
+ * from pos on completely: text that no alternative matches (possible only
+ * with custom patterns) comes back as a piece of its own. tiktoken drops
+ * such text instead, losing it silently; the built-in patterns match
+ * everything, so for them the two agree. */
 int qpretok_next(const qpretok *p, qpretok_scratch *s, const char *text, size_t n,
                  size_t pos, size_t *start, size_t *end);
 

@@ -25,6 +25,7 @@ void qvocab_init(qvocab *v)
 void qvocab_free(qvocab *v)
 {
     free(v->name);
+    free(v->path);
     free(v->pattern);
     free(v->len);
     free(v->off);
@@ -48,7 +49,7 @@ void qvocab_set_pattern(qvocab *v, const char *pattern)
 
 int qvocab_add(qvocab *v, uint32_t id, const void *bytes, size_t len, int special)
 {
-    if (id == QVOCAB_NONE || len >= QVOCAB_NONE) return -1;
+    if (id > QVOCAB_MAX_ID || len >= QVOCAB_NONE) return -1;
     if (id >= v->cap_ids) {
         size_t cap = v->cap_ids ? v->cap_ids : 1024;
         while (cap <= id) cap *= 2;
@@ -247,7 +248,7 @@ int qvocab_parse_tiktoken(qvocab *v, const char *text, size_t len, char *err, si
                 return -1;
             }
             if (qvocab_add(v, (uint32_t)rank, tok.buf, tok.len, 0) < 0) {
-                snprintf(err, errlen, "line %zu: rank %lu defined twice", line, rank);
+                snprintf(err, errlen, "line %zu: rank %lu defined twice or above %u", line, rank, QVOCAB_MAX_ID);
                 sb_free(&tok);
                 return -1;
             }
@@ -273,7 +274,8 @@ static int add_special_object(qvocab *v, const qjson *obj, char *err, size_t err
             return -1;
         }
         if (qvocab_add(v, (uint32_t)id, obj->keys[i], obj->key_lens[i], 1) < 0) {
-            snprintf(err, errlen, "special token %s: id %u already used", obj->keys[i], (uint32_t)id);
+            snprintf(err, errlen, "special token %s: id %u already used or above %u", obj->keys[i], (uint32_t)id,
+                     QVOCAB_MAX_ID);
             return -1;
         }
     }
@@ -322,8 +324,22 @@ static int apply_sidecar(qvocab *v, const char *path, int *found, char *err, siz
         goto out;
     }
     const qjson *eot = qjson_get(j, "eot");
-    if (eot && eot->type == QJ_NUMBER) v->eot = (uint32_t)eot->num;
-    if (eot && eot->type == QJ_STRING) v->eot = qvocab_special_id(v, eot->str);
+    if (eot && eot->type == QJ_NUMBER) {
+        if (eot->num < 0 || eot->num >= QVOCAB_NONE || !qvocab_has(v, (uint32_t)eot->num)) {
+            snprintf(err, errlen, "%s: \"eot\" is not a token id of the vocabulary", path);
+            goto out;
+        }
+        v->eot = (uint32_t)eot->num;
+    } else if (eot && eot->type == QJ_STRING) {
+        v->eot = qvocab_special_id(v, eot->str);
+        if (v->eot == QVOCAB_NONE) {
+            snprintf(err, errlen, "%s: \"eot\" names no special token", path);
+            goto out;
+        }
+    } else if (eot && eot->type != QJ_NULL) {
+        snprintf(err, errlen, "%s: \"eot\" must be an id, a special token's text or null", path);
+        goto out;
+    }
     rc = 0;
 out:
     qjson_free(j);
@@ -553,6 +569,12 @@ static int load_file(qvocab *v, const char *path, char *err, size_t errlen)
     return qvocab_load_tiktoken(v, path, err, errlen);
 }
 
+static void set_path(qvocab *v, const char *file)
+{
+    free(v->path);
+    v->path = realpath(file, NULL);
+}
+
 static int load_dir(qvocab *v, const char *dir, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
@@ -580,6 +602,7 @@ static int load_dir(qvocab *v, const char *dir, char *err, size_t errlen)
     } else if (n == 1) {
         sb_addf(&p, "%s/%s", dir, found);
         rc = qvocab_load_tiktoken(v, p.buf, err, errlen);
+        if (rc == 0) set_path(v, p.buf);
     } else {
         struct stat st;
         sb_addf(&p, "%s/tokenizer.json", dir);
@@ -592,6 +615,7 @@ static int load_dir(qvocab *v, const char *dir, char *err, size_t errlen)
             rc = -1;
         } else {
             rc = load_json_file(v, p.buf, err, errlen);
+            if (rc == 0) set_path(v, p.buf);
         }
     }
     free(found);
@@ -604,7 +628,9 @@ int qvocab_load(qvocab *v, const char *spec, char *err, size_t errlen)
     struct stat st;
     if (stat(spec, &st) == 0) {
         if (S_ISDIR(st.st_mode)) return load_dir(v, spec, err, errlen);
-        return load_file(v, spec, err, errlen);
+        int rc = load_file(v, spec, err, errlen);
+        if (rc == 0) set_path(v, spec);
+        return rc;
     }
     if (!qpretok_builtin(spec) || strchr(spec, '/')) {
         snprintf(err, errlen, "%s: no such file, and not a built-in vocabulary "
@@ -619,6 +645,7 @@ int qvocab_load(qvocab *v, const char *spec, char *err, size_t errlen)
     int rc;
     if (stat(p.buf, &st) == 0) {
         rc = qvocab_load_tiktoken(v, p.buf, err, errlen);
+        if (rc == 0) set_path(v, p.buf);
     } else {
         snprintf(err, errlen, "vocabulary '%s' not found at %s: create it offline with "
                  "scripts/vocab-from-npm.sh (QUERN_DATA=%s), or pass a file with --vocab",

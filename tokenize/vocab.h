@@ -30,9 +30,13 @@
 #include "../common/strbuf.h"
 
 #define QVOCAB_NONE UINT32_MAX
+/* Ids above this are refused (real vocabularies stay far below; per-id
+ * arrays are sized by the largest id). */
+#define QVOCAB_MAX_ID ((1u << 24) - 1)
 
 typedef struct qvocab {
     char *name;         /* "cl100k_base", "bpe", ... (owned) */
+    char *path;         /* absolute path of the file it was loaded from, or NULL (owned) */
     char *pattern;      /* split regex (owned; a built-in pattern text) */
     uint32_t n_ids;     /* max id + 1: the vocabulary size */
     uint32_t *len;      /* per id: byte length, QVOCAB_NONE for an unused id */
@@ -48,7 +52,8 @@ void qvocab_init(qvocab *v);
 void qvocab_free(qvocab *v);
 void qvocab_set_name(qvocab *v, const char *name);
 void qvocab_set_pattern(qvocab *v, const char *pattern);
-/* Define id (growing n_ids). Redefining an id is an error: -1. */
+/* Define id (growing n_ids). Redefining an id, or an id above QVOCAB_MAX_ID,
+ * is an error: -1. */
 int qvocab_add(qvocab *v, uint32_t id, const void *bytes, size_t len, int special);
 static inline int qvocab_has(const qvocab *v, uint32_t id)
 {

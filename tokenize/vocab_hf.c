@@ -22,6 +22,7 @@ void qvocab_copy(qvocab *dst, const qvocab *src)
 {
     qvocab_init(dst);
     if (src->name) dst->name = strdup(src->name);
+    if (src->path) dst->path = strdup(src->path);
     if (src->pattern) dst->pattern = strdup(src->pattern);
     for (uint32_t id = 0; id < src->n_ids; id++)
         if (qvocab_has(src, id))
@@ -152,7 +153,7 @@ int qvocab_from_hf_json(qvocab *v, const qjson *j, const char *path, char *err, 
             return -1;
         }
         if (qvocab_add(v, uid, tok.buf, tok.len, 0) < 0) {
-            snprintf(err, errlen, "%s: id %u used twice", path, uid);
+            snprintf(err, errlen, "%s: id %u used twice or above %u", path, uid, QVOCAB_MAX_ID);
             sb_free(&tok);
             return -1;
         }
@@ -228,7 +229,7 @@ int qvocab_from_gpt2_json(qvocab *v, const qjson *j, const char *path, char *err
             return -1;
         }
         if (qvocab_add(v, (uint32_t)id, tok.buf, tok.len, special) < 0) {
-            snprintf(err, errlen, "%s: id %u used twice", path, (uint32_t)id);
+            snprintf(err, errlen, "%s: id %u used twice or above %u", path, (uint32_t)id, QVOCAB_MAX_ID);
             sb_free(&tok);
             return -1;
         }
