@@ -254,6 +254,17 @@ static int safe_name(const char *n)
     return 1;
 }
 
+/* A checksum field: absent/empty, or 16 lowercase hex digits (xxh3 as written). */
+static int hex16_or_empty(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0) return 1;
+    if (n != 16) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
 static int parse_into(qmanifest *m, const qjson *root, const char *path, char *err, size_t errlen)
 {
     if (!root || root->type != QJ_OBJECT) {
@@ -261,6 +272,10 @@ static int parse_into(qmanifest *m, const qjson *root, const char *path, char *e
         return -1;
     }
     const char *kind = qjson_str(qjson_get(root, "kind"), "tokenize");
+    if (strlen(kind) >= sizeof m->kind) {   /* never truncate (it could split a UTF-8 character) */
+        seterr(err, errlen, "%s: unknown kind (longer than %zu bytes)", path, sizeof m->kind - 1);
+        return -1;
+    }
     snprintf(m->kind, sizeof m->kind, "%s", kind);
 
     const qjson *tok = qjson_get(root, "tokenizer");
@@ -273,7 +288,12 @@ static int parse_into(qmanifest *m, const qjson *root, const char *path, char *e
             return -1;
         }
         m->eot = (uint32_t)eot;
-        snprintf(m->tok_hash, sizeof m->tok_hash, "%s", qjson_str(qjson_get(tok, "hash"), ""));
+        const char *hash = qjson_str(qjson_get(tok, "hash"), "");
+        if (!hex16_or_empty(hash)) {
+            seterr(err, errlen, "%s: tokenizer.hash must be 16 hex digits", path);
+            return -1;
+        }
+        snprintf(m->tok_hash, sizeof m->tok_hash, "%s", hash);
     }
 
     const qjson *shards = qjson_get(root, "shards");
@@ -298,7 +318,12 @@ static int parse_into(qmanifest *m, const qjson *root, const char *path, char *e
             seterr(err, errlen, "%s: shards[%zu]: split \"%s\" is neither train nor val", path, i, split);
             return -1;
         }
-        qmanifest_add_shard(m, name, tokens, docs, qjson_str(qjson_get(s, "xxh3"), ""), split);
+        const char *xxh3 = qjson_str(qjson_get(s, "xxh3"), "");
+        if (!hex16_or_empty(xxh3)) {
+            seterr(err, errlen, "%s: shards[%zu]: xxh3 must be 16 hex digits", path, i);
+            return -1;
+        }
+        qmanifest_add_shard(m, name, tokens, docs, xxh3, split);
     }
 
     const qjson *sources = qjson_get(root, "sources");

@@ -29,8 +29,6 @@ failures=0
 # "case|stage" -> the bug. Such a case prints KNOWN in the table instead of
 # failing; remove the entry once fixed (the case then has to pass).
 declare -A KNOWN=(
-  ["notjson.jsonl --strict|dedup"]="dedup --strict drops the documents before the bad line"
-  ["notext.jsonl --strict|dedup"]="dedup --strict drops the documents before the bad line"
   # common/io.c inflates a gzip member streaming and checks its CRC at the
   # member's end (io.h: data decoded before the damage is returned): bytes
   # decoded after the flipped one are garbage lines, each reported.

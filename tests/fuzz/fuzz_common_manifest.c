@@ -8,6 +8,7 @@
  * FUZZ_MODULES: common (tests/fuzz/run.sh builds and runs it) */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,9 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char out[600];
     snprintf(out, sizeof out, "%s/out.json", fz_dir());
-    if (qmanifest_write(&m, out, err, sizeof err)) abort();
+    if (qmanifest_write(&m, out, err, sizeof err)) { fprintf(stderr, "write: %s\n", err); abort(); }
     qmanifest b;
-    if (qmanifest_read(&b, out, err, sizeof err)) abort();
+    if (qmanifest_read(&b, out, err, sizeof err)) { fprintf(stderr, "read back: %s\n", err); abort(); }
     if (strcmp(m.kind, b.kind) || !same_str(m.tok_name, b.tok_name) || m.vocab_size != b.vocab_size ||
         m.eot != b.eot || strcmp(m.tok_hash, b.tok_hash) || m.n_shards != b.n_shards ||
         m.n_sources != b.n_sources || m.has_budget != b.has_budget || m.seed != b.seed)
