@@ -114,29 +114,40 @@ static char *dir_of(const char *path)
 }
 
 /* Remove "<path>.tmp.<pid>" files left by runs that are no longer alive. */
-static void remove_stale_temps(const char *path)
+/* Remove "<name>.tmp.<pid>" in dir where <name> starts with prefix (equals it
+ * when exact) and <pid> is a process that is gone, or this one. */
+static void remove_stale(const char *dir, const char *prefix, int exact)
+{
+    size_t pl = strlen(prefix);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *tmp = strstr(e->d_name, ".tmp.");
+        if (!tmp || strncmp(e->d_name, prefix, pl)) continue;
+        if (exact && (size_t)(tmp - e->d_name) != pl) continue;
+        char *end;
+        long pid = strtol(tmp + 5, &end, 10);
+        if (*end || end == tmp + 5 || pid <= 0) continue;
+        if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue; /* live */
+        char full[PATH_MAX];
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        unlink(full);
+    }
+    closedir(d);
+}
+
+void qout_remove_stale_temps(const char *path)
 {
     char *dir = dir_of(path);
     const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t bl = strlen(base);
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (strncmp(e->d_name, base, bl) || strncmp(e->d_name + bl, ".tmp.", 5)) continue;
-            char *end;
-            long pid = strtol(e->d_name + bl + 5, &end, 10);
-            if (*end || pid <= 0) continue;
-            if (pid != (long)getpid() && kill((pid_t)pid, 0) == 0) continue;   /* still running */
-            if (pid != (long)getpid() && errno != ESRCH) continue;
-            char full[PATH_MAX];
-            snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
-            unlink(full);
-        }
-        closedir(d);
-    }
+    remove_stale(dir, base ? base + 1 : path, 1);
     free(dir);
+}
+
+void qout_remove_stale_temps_in(const char *dir, const char *prefix)
+{
+    remove_stale(dir, prefix, 0);
 }
 
 static int fsync_dir(const char *path)
@@ -188,7 +199,7 @@ qout *qout_open(const char *path, int compress, char *err, size_t errlen)
             goto fail;
         }
         free(dir);
-        remove_stale_temps(path);
+        qout_remove_stale_temps(path);
         size_t tl = strlen(path) + 32;
         o->tmp = malloc(tl);
         if (!o->tmp) abort();

@@ -34,6 +34,13 @@ const char *qout_path(const qout *o);
 int qout_is_complete(const char *path);
 /* Write a whole buffer atomically (manifest, stats). */
 int qout_write_file(const char *path, const void *data, size_t n, char *err, size_t errlen);
+/* Remove "<path>.tmp.<pid>" files left by processes that are gone (a killed
+ * run), keeping those of live processes. qout_open does this for its path;
+ * writers that make their own temp files (shard.c) call it too. */
+void qout_remove_stale_temps(const char *path);
+/* The same for every "<prefix>*.tmp.<pid>" in dir: for a stage that owns an
+ * output directory and may write other names than a killed run did. */
+void qout_remove_stale_temps_in(const char *dir, const char *prefix);
 /* mkdir -p */
 int qmkdirs(const char *dir);
 

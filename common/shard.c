@@ -8,6 +8,7 @@
  * (outfile.h's qout cannot seek back to patch the header, hence the local
  * temp-and-rename here, with the same naming.) */
 #include "shard.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,6 +131,8 @@ qshard_writer *qshard_writer_open(const char *bin_path, int version, char *err, 
     w->expected = UINT64_MAX;
     w->bin_path = strdup(bin_path);
     w->idx_path = idx_path_for(bin_path);
+    qout_remove_stale_temps(w->bin_path);   /* leftovers of a killed run */
+    qout_remove_stale_temps(w->idx_path);
     w->bin_tmp = str_printf("%s.tmp.%d", w->bin_path, (int)getpid());
     w->idx_tmp = str_printf("%s.tmp.%d", w->idx_path, (int)getpid());
     w->buf = malloc(WBUF_BYTES);

@@ -99,8 +99,12 @@ void dd_source_close(dd_source *src);
 void *dd_batch_produce(dd_source *src, int *stop);
 void dd_batch_work(dd_source *src, dd_batch *b, int worker);
 void dd_batch_free(dd_batch *b);
-/* Report the batch's bad lines in order (main thread); returns how many. */
-size_t dd_batch_report_bad(dd_source *src, dd_batch *b);
+/* Report the bad lines among the batch's first `upto` documents in order
+ * (main thread); returns how many. */
+size_t dd_batch_report_bad(dd_source *src, dd_batch *b, size_t upto);
+/* The index of the batch's first bad line, or b->n when it has none: with
+ * --strict the documents before it are still processed, nothing after it. */
+size_t dd_batch_first_bad(const dd_batch *b);
 
 /* ---- resolving duplicates (shared, so every mode decides the same way) ---- */
 enum { DD_EDGE_EXACT = 1, DD_EDGE_NEAR = 2 };

@@ -51,6 +51,7 @@ typedef struct mem_state {
     uint64_t candidate_pairs, verify_rejected, no_shingles;
     uint64_t peak_bytes;
     int failed;
+    int strict_stop;          /* --strict met a bad line: what came before stands */
 } mem_state;
 
 static uint64_t index_bytes(const mem_state *s, size_t more)
@@ -165,13 +166,11 @@ static int consume(void *item, void *ctx)
 {
     mem_state *s = ctx;
     dd_batch *b = item;
-    s->bad_lines += dd_batch_report_bad(&s->src, b);
-    if (s->o->strict && s->bad_lines) {
-        dd_batch_free(b);
-        s->failed = 1;
-        return 1;
-    }
-    for (size_t i = 0; i < b->n; i++) {
+    /* --strict: the documents before the first bad line still count (and
+     * are written), that line is reported, nothing after it is looked at */
+    size_t end = s->o->strict ? dd_batch_first_bad(b) : b->n;
+    s->bad_lines += dd_batch_report_bad(&s->src, b, end < b->n ? end + 1 : b->n);
+    for (size_t i = 0; i < end; i++) {
         dd_feat *f = &b->feat[i];
         if (f->bad) continue;
         s->bytes_in += b->lines[i].len + 1;
@@ -193,6 +192,10 @@ static int consume(void *item, void *ctx)
     }
     if (s->prog) qprogress_update(s->prog, qdoc_reader_raw_bytes(s->src.reader), s->n_docs);
     dd_batch_free(b);
+    if (s->o->strict && s->bad_lines) {
+        s->strict_stop = 1;
+        return 1;
+    }
     return 0;
 }
 
@@ -215,7 +218,8 @@ typedef struct filter_state {
     size_t next;
     qdoc_writer *w;
     uint64_t docs_out, bytes_out;
-    int failed;
+    int strict;
+    int failed, strict_stop;
 } filter_state;
 
 static void *f_produce(void *ctx, int *stop) { return dd_batch_produce(&((filter_state *)ctx)->src, stop); }
@@ -225,7 +229,12 @@ static int f_consume(void *item, void *ctx)
     filter_state *s = ctx;
     dd_batch *b = item;
     for (size_t i = 0; i < b->n; i++) {
-        if (b->feat[i].bad) continue;   /* reported in the first pass */
+        if (b->feat[i].bad) {   /* reported in the first pass */
+            if (!s->strict) continue;
+            s->strict_stop = 1;   /* the first pass stopped here too */
+            dd_batch_free(b);
+            return 1;
+        }
         uint64_t ref = b->feat[i].ref;
         while (s->next < s->removed->n && s->removed->v[s->next] < ref) s->next++;
         if (s->next < s->removed->n && s->removed->v[s->next] == ref) continue;
@@ -293,7 +302,8 @@ int dd_run_memory(const dd_opts *o, char **paths, size_t n, const uint64_t *inpu
     qpipe_ops ops = { produce, work, consume, discard };
     int rc = qpipe_run(o->jobs, &ops, &s, 0);
     if (s.prog) qprogress_finish(s.prog);
-    int read_failed = s.src.failed || qdoc_reader_failed_inputs(s.src.reader) > 0;
+    int src_failed = s.src.failed;
+    int read_failed = src_failed || qdoc_reader_failed_inputs(s.src.reader) > 0;
     uint64_t sig_bytes;
     double sig_seconds = signer_seconds(&s.src, &sig_bytes);
     uint64_t final_bytes = index_bytes(&s, 0);
@@ -302,14 +312,17 @@ int dd_run_memory(const dd_opts *o, char **paths, size_t n, const uint64_t *inpu
 
     int exit_code = QEXIT_OK;
     dd_resolved res = { 0 };
-    if (rc || s.failed) exit_code = QEXIT_BADINPUT;
+    /* A --strict stop or an input that could not be read to its end keeps
+     * the documents before it (as cat does); the exit status is still 1. */
+    int kept_stop = s.strict_stop || src_failed;
+    if (s.failed || (rc && !kept_stop)) exit_code = QEXIT_BADINPUT;
     if (exit_code == QEXIT_OK) {
         dd_edges_sort(&s.edges);
         if (dd_resolve(&s.edges, o->keep, len_of, &s, o->clusters_path, o->pairs_path, &res))
             exit_code = QEXIT_BADINPUT;
     }
     if (exit_code == QEXIT_OK && longest) {
-        filter_state fs = { .removed = &res.removed, .w = s.w };
+        filter_state fs = { .removed = &res.removed, .w = s.w, .strict = o->strict };
         dd_opts o2 = *o;
         o2.near = 0;
         o2.exact = 0;
@@ -317,7 +330,10 @@ int dd_run_memory(const dd_opts *o, char **paths, size_t n, const uint64_t *inpu
             exit_code = QEXIT_BADINPUT;
         } else {
             qpipe_ops fops = { f_produce, f_work, f_consume, discard };
-            if (qpipe_run(o->jobs, &fops, &fs, 0) || fs.failed || fs.src.failed) exit_code = QEXIT_BADINPUT;
+            int frc = qpipe_run(o->jobs, &fops, &fs, 0);
+            if (fs.failed || (frc && !fs.strict_stop && !fs.src.failed))
+                exit_code = QEXIT_BADINPUT;
+            if (fs.src.failed && !src_failed) exit_code = QEXIT_BADINPUT;   /* changed since pass 1 */
             s.docs_out = fs.docs_out;
             s.bytes_out = fs.bytes_out;
             dd_source_close(&fs.src);

@@ -29,7 +29,8 @@ static int consume(void *item, void *ctx)
 {
     filter_state *s = ctx;
     dd_batch *b = item;
-    s->bad_lines += dd_batch_report_bad(&s->src, b);
+    /* --strict stops at the first bad line: only that one is reported */
+    s->bad_lines += dd_batch_report_bad(&s->src, b, s->strict ? dd_batch_first_bad(b) + 1 : b->n);
     for (size_t i = 0; i < b->n && !s->failed; i++) {
         if (b->feat[i].bad) continue;
         s->docs_in++;

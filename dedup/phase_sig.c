@@ -53,7 +53,8 @@ static int consume(void *item, void *ctx)
     sig_state *s = ctx;
     dd_batch *b = item;
     const dd_opts *o = s->o;
-    s->bad_lines += dd_batch_report_bad(&s->src, b);
+    /* --strict stops at the first bad line: only that one is reported */
+    s->bad_lines += dd_batch_report_bad(&s->src, b, o->strict ? dd_batch_first_bad(b) + 1 : b->n);
     int stop = o->strict && s->bad_lines;
     for (size_t i = 0; i < b->n && !stop; i++) {
         dd_feat *f = &b->feat[i];

@@ -223,10 +223,18 @@ void dd_batch_work(dd_source *src, dd_batch *b, int worker)
     s->cpu_seconds += thread_cpu() - t0;
 }
 
-size_t dd_batch_report_bad(dd_source *src, dd_batch *b)
+size_t dd_batch_first_bad(const dd_batch *b)
+{
+    size_t i = 0;
+    while (i < b->n && !b->feat[i].bad) i++;
+    return i;
+}
+
+size_t dd_batch_report_bad(dd_source *src, dd_batch *b, size_t upto)
 {
     size_t bad = 0;
-    for (size_t i = 0; i < b->n; i++) {
+    if (upto > b->n) upto = b->n;
+    for (size_t i = 0; i < upto; i++) {
         if (!b->feat[i].bad) continue;
         char where[48];
         snprintf(where, sizeof where, "line %llu", (unsigned long long)b->line_no[i]);

@@ -422,6 +422,7 @@ static int run_mix(mix_plan *p, mix_opts *o, const mix_source *ref, double b_par
         qerr_at(o->out_dir, NULL, "cannot create: %s", strerror(errno));
         return QEXIT_BADINPUT;
     }
+    qout_remove_stale_temps_in(o->out_dir, "");   /* a killed run's leftovers: the directory is ours */
     int version = 1;
     for (size_t i = 0; i < p->n; i++)
         if (p->srcs[i].version > version) version = p->srcs[i].version;

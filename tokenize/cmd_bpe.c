@@ -35,7 +35,11 @@ static void usage(FILE *f)
         "encode: plain input is split into lines (the newline is not encoded) and each line is one\n"
         "document; --jsonl takes the text field (--text-field) of each JSON line; --whole encodes the\n"
         "entire input as one text. --allow-special recognises special tokens (default: plain text).\n"
-        "--time prints the seconds spent encoding (excluding reading and writing) to stderr.\n");
+        "--time prints the seconds spent encoding (excluding reading and writing) to stderr.\n\n"
+        "Exit: 0 ok; 1 an input that cannot be read, bad lines skipped (encode --jsonl), ids that\n"
+        "are not numbers or not in the vocabulary (decode), a vocabulary that fails to convert or\n"
+        "an output that cannot be written; 2 bad usage or a vocabulary that cannot be loaded\n"
+        "(encode, decode).\n");
 }
 
 static qbpe *load_bpe(const char *spec)

@@ -41,7 +41,9 @@ static void usage(FILE *f)
         "  -j N                 counting threads (default: all cores); output is the same at any N\n"
         "  --stats FILE         JSON summary; --progress forces the progress line\n\n"
         "Merging: most frequent pair first; ties go to the smallest (left id, right id). A pair\n"
-        "whose bytes are already a token merges into that token (no duplicates).\n");
+        "whose bytes are already a token merges into that token (no duplicates).\n\n"
+        "Exit: 0 ok; 1 an input that cannot be read, bad lines skipped (each reported), the split\n"
+        "pattern's resource limit hit, or an output that cannot be written; 2 bad usage.\n");
 }
 
 typedef struct train_item {

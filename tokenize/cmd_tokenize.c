@@ -47,7 +47,11 @@ static void usage(FILE *f)
         "  --shard I/N          only the I-th of N slices of the inputs (default from\n"
         "                       SLURM_ARRAY_TASK_ID/COUNT); give each slice its own -o DIR\n"
         "  --force              redo even if DIR/manifest.json is complete\n"
-        "  --stats FILE         JSON summary; --progress forces the progress line\n");
+        "  --stats FILE         JSON summary; --progress forces the progress line\n\n"
+        "Exit: 0 ok; 1 bad lines were skipped (each reported; the other documents are kept and\n"
+        "manifest.json is written), an input could not be read to its end (no manifest.json,\n"
+        "so a rerun redoes it) or an output could not be written; 2 bad usage or a vocabulary\n"
+        "that cannot be loaded.\n");
 }
 
 typedef struct tok_item {
@@ -353,6 +357,12 @@ int cmd_tokenize(int argc, char **argv)
         qbpe_free(bpe);
         sb_free(&mpath);
         return QEXIT_BADINPUT;
+    }
+    {   /* a killed run's leftovers (PREFIX_NNNNNN.{bin,idx}.tmp.<pid>): live runs' temps stay */
+        strbuf pre = STRBUF_INIT;
+        sb_addf(&pre, "%s_", prefix);
+        qout_remove_stale_temps_in(out, pre.buf);
+        sb_free(&pre);
     }
     qstats *stats = stats_path ? qstats_new("tokenize") : NULL;
     tok_ctx ctx = { .bpe = bpe, .eot = V->eot, .text_mode = text_mode, .allow_special = allow,

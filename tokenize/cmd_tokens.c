@@ -28,7 +28,12 @@ static void usage(FILE *f)
         "({\"text\":...}), else each followed by a newline; the leading EOT of each document is\n"
         "dropped unless --raw, which writes all token bytes as they are.\n"
         "The vocabulary comes from --vocab, else from the manifest.json beside the shard (the\n"
-        "vocabulary file `quern tokenize` used, or a built-in name such as cl100k_base).\n");
+        "vocabulary file `quern tokenize` used, or a built-in name such as cl100k_base).\n\n"
+        "Exit: 0 ok; 1 a missing or unreadable FILE, a shard that fails to open (bad header, size\n"
+        "or .idx), a DIR whose manifest.json is unreadable or names missing shards or checksums\n"
+        "that differ (for a single FILE a differing checksum is shown, not an error), or token\n"
+        "ids not in the vocabulary (decode); 2 bad usage, decode without a vocabulary or --doc\n"
+        "past the last document.\n");
 }
 
 static char *dir_of(const char *path)

@@ -72,3 +72,21 @@ $QUERN dedup "$W/bad.jsonl" > "$W/o.jsonl" 2> "$W/err.txt"
 grep -q "bad.jsonl:line 2" "$W/err.txt" || fail "bad line not reported: $(cat "$W/err.txt")"
 [ "$(wc -l < "$W/o.jsonl")" = 1 ] || fail "good line lost"
 expect_exit 1 $QUERN dedup --strict "$W/bad.jsonl"
+# --strict keeps every kept document before the bad line (as cat --strict
+# does), reports only that line, and looks at nothing after it; the same with
+# --keep longest (its second pass stops there too), at -j 1 and -j 4, to a file
+{ head -n 4 "$W/docs.jsonl"; echo 'not json'; echo '{"id":"y","text":"after the bad line"}'; } > "$W/strict.jsonl"
+for keep in first longest; do
+  for j in 1 4; do
+    rc=0
+    $QUERN dedup --strict --keep $keep -j $j "$W/strict.jsonl" > "$W/o.jsonl" 2> "$W/err.txt" || rc=$?
+    assert_eq "$rc" 1 "--strict --keep $keep -j $j exit"
+    want="a b"; [ $keep = longest ] && want="b d"
+    assert_eq "$(ids < "$W/o.jsonl")" "$want" "--strict --keep $keep -j $j keeps the documents before the bad line"
+    assert_eq "$(wc -l < "$W/err.txt")" 1 "--strict --keep $keep -j $j: one error line"
+    grep -q "strict.jsonl:line 5: " "$W/err.txt" || fail "--strict: error does not name line 5: $(cat "$W/err.txt")"
+  done
+done
+rm -f "$W/o2.jsonl"
+expect_exit 1 $QUERN dedup --strict -o "$W/o2.jsonl" "$W/strict.jsonl"
+assert_eq "$(ids < "$W/o2.jsonl")" "a b" "--strict -o FILE commits the documents before the bad line"

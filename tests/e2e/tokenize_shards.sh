@@ -115,4 +115,22 @@ expect_exit 2 "$QUERN" tokenize --vocab "$WORK/nope.tiktoken" -o "$WORK/x" "$DOC
 expect_exit 1 "$QUERN" tokenize --vocab "$V" -o "$WORK/y" "$WORK/missing.jsonl"
 [[ "$("$QUERN" tokenize --help)" == *shard-tokens* ]] || fail "tokenize --help"
 [[ "$("$QUERN" tokens --help)" == *inspect* ]] || fail "tokens --help"
+for cmd in tokenize bpe "bpe train" tokens; do   # every --help states its exit codes
+  [[ "$("$QUERN" $cmd --help)" == *"Exit: 0 ok; 1 "*"; 2 bad usage"* ]] || fail "$cmd --help does not state the exit codes"
+done
+# 7. a rerun after a killed run: the killed run's shard temporaries
+# (PREFIX_NNNNNN.{bin,idx}.tmp.<pid>, pid gone) are removed, so DIR ends with
+# exactly the files of an uninterrupted run; a live process's temps and other
+# files are left alone
+sleep 0 & dead=$!; wait $dead
+mkdir -p "$WORK/rerun"
+for f in train_000000.bin train_000000.idx train_000007.bin train_000123.idx; do
+  echo partial > "$WORK/rerun/$f.tmp.$dead"
+done
+touch "$WORK/rerun/train_000001.bin.tmp.$$" "$WORK/rerun/notes.tmp.$dead"
+"$QUERN" tokenize --vocab "$V" -o "$WORK/rerun" --shard-tokens 3000 -j 2 "$DOCS" 2>/dev/null
+rm "$WORK/rerun/train_000001.bin.tmp.$$" "$WORK/rerun/notes.tmp.$dead" || fail "removed a live process's temp or a file it does not own"
+assert_eq "$(ls "$WORK/rerun" | grep '\.tmp\.' | tr '\n' ' ')" "" "temporaries left after a rerun"
+assert_eq "$(ls "$WORK/rerun" | md5sum)" "$(ls "$WORK/small" | md5sum)" "file list after a rerun over stale temporaries"
+for f in "$WORK"/small/*; do same_file "$f" "$WORK/rerun/$(basename "$f")"; done
 echo "tokenize shards: ok"
