@@ -7,6 +7,7 @@
 #   make bench        side-by-side benchmarks (bench/)
 #   make fuzz         run every libFuzzer target for FUZZ_SECONDS each
 #   make gpu-check    CUDA parity + speed check (on a GPU machine)
+#   make cuda         like make, but fails when nvcc is missing
 #   make unit MOD=x   build and run one module's unit tests only (fast loop)
 #
 # Variables: BUILD=dir (default build), SAN=1 (ASan+UBSan), NO_CUDA=1, JOBS.
@@ -66,7 +67,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 testmod    = $(word 2,$(subst _, ,$(notdir $(basename $(1)))))
 
-.PHONY: all deps test check unit demo bench fuzz gpu-check clean tests
+.PHONY: all deps test check unit demo bench fuzz gpu-check clean tests cuda
 all: $(QUERN)
 
 $(BUILD)/%.o: %.c
@@ -125,6 +126,11 @@ fuzz:
 
 gpu-check:
 	@bash trainer/gpu_check.sh
+
+# CUDA objects are built by `make` whenever nvcc is found; this target insists on it.
+cuda:
+	@test -n "$(NVCC)" || { echo "make cuda: nvcc not found (install the CUDA Toolkit, or set NVCC=/path/to/nvcc)" >&2; exit 2; }
+	$(MAKE) all
 
 clean:
 	rm -rf $(BUILD)
