@@ -3,8 +3,11 @@
 # reference train_gpt2.c, same model (d6: 6 layers, 6 heads, width 384, GPT-2's
 # 50257-token vocabulary padded to 50304), same initial weights, batch 4 x 256,
 # same optimizer arithmetic (AdamW, constant lr 1e-4, betas 0.9/0.999, no weight
-# decay, no clipping). Reports the median ms per step after the first and
-# tokens/s per core, for 1 thread and for all cores.
+# decay, no clipping). Reports, for 1 thread and for all cores, the median wall
+# time per step after the first, and the CPU time per step (user + system time
+# of a STEPS-step run minus that of a 2-step run, over STEPS - 2 steps), from
+# which tokens/s per core follows; on a shared, busy machine the CPU time is
+# the steadier of the two.
 #
 # llm.c is not vendored: the script takes train_gpt2.c + llmc/ from LLMC_DIR (a
 # checkout) or from a local git mirror (LLMC_GIT, default
@@ -28,14 +31,14 @@ trap 'rm -rf "$W"' EXIT
 
 "$PYTHON" tests/data/trainer/make_shards.py tests/data/trainer/text.jsonl "$W/data" --gpt2-ids \
   --shard-tokens 100000000 >/dev/null
-COMMON=(--data "$W/data/manifest.json" --model d6 --seq 256 --batch 4 --steps "$STEPS"
+COMMON=(--data "$W/data/manifest.json" --model d6 --seq 256 --batch 4
         --lr 1e-4 --schedule constant --warmup 0 --beta2 0.999 --weight-decay 0 --clip 0
         --eval-tokens 1024 --print-every 0 --keep 1)
 
 median_ms() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit} m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; print m}'; }
 
 # the initial weights, for llm.c too
-"$QUERN" train "${COMMON[@]}" -o "$W/q0" --trace "$W/trace" --stop-at 1 -j 1 >/dev/null
+"$QUERN" train "${COMMON[@]}" --steps 2 -o "$W/q0" --trace "$W/trace" --stop-at 1 -j 1 >/dev/null
 
 have_llmc=0
 mkdir -p "$W/llmc"
@@ -48,7 +51,7 @@ fi
 if [ $have_llmc = 1 ]; then
   cd "$W/llmc"
   # main() only: sequence length, number of steps, no validation/sampling inside the loop
-  sed -i -e 's/int T = 64;/int T = 256;/' -e "s/step <= 40;/step < $STEPS;/" \
+  sed -i -e 's/int T = 64;/int T = 256;/' -e 's/step <= 40;/step < atoi(getenv("STEPS"));/' \
          -e 's/if (step % 10 == 0) {/if (0) {/' -e 's/if (step > 0 \&\& step % 20 == 0) {/if (0) {/' train_gpt2.c
   grep -q 'int T = 256;' train_gpt2.c || { echo "llm.c's main() changed; cannot patch it"; have_llmc=0; }
   gcc -Ofast -march=native -fopenmp -DOMP -Wno-unused-result train_gpt2.c -lm -o train_gpt2 2>"$W/llmc.build" \
@@ -71,15 +74,28 @@ fi
 
 echo "d6 (6 layers, width 384, vocab 50304 padded), batch 4 x 256, $STEPS steps, median ms/step after the first"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %-22s %10s %12s %16s\n' threads program ms/step tokens/s tokens/s/core
+printf '%-8s %-22s %12s %12s %10s %16s\n' threads program "wall ms/step" "CPU ms/step" tokens/s tokens/s/core
+cpu_of() { sed -n 's/^cpu \([0-9.]*\) \([0-9.]*\)$/\1 \2/p' "$1" | awk '{print $1 + $2}'; }
+report() { # threads program wall_ms cpu_long cpu_short
+  local c; c=$(echo "($4 - $5) * 1000 / ($STEPS - 2)" | bc -l)
+  printf '%-8s %-22s %12.1f %12.1f %10.0f %16.0f\n' "$1" "$2" "$3" "$c" "$(echo "1024000 / $3" | bc -l)" \
+    "$(echo "1024000 / $c" | bc -l)"
+}
 for t in $THREADS; do
-  rm -rf "$W/q"
-  "$QUERN" train "${COMMON[@]}" -o "$W/q" -j "$t" >/dev/null
+  for n in 2 "$STEPS"; do
+    rm -rf "$W/q"
+    /usr/bin/time -f 'cpu %U %S' -o "$W/time.$n" "$QUERN" train "${COMMON[@]}" --steps "$n" -o "$W/q" -j "$t" >/dev/null
+  done
   q=$(grep '"loss"' "$W/q/log.jsonl" | tail -n +2 | sed 's/.*"ms":\([0-9.]*\).*/\1/' | median_ms)
-  printf '%-8s %-22s %10.1f %12.0f %16.0f\n' "$t" "quern train" "$q" "$(echo "1024000/$q" | bc -l)" "$(echo "1024000/$q/$t" | bc -l)"
+  report "$t" "quern train" "$q" "$(cpu_of "$W/time.$STEPS")" "$(cpu_of "$W/time.2")"
   if [ $have_llmc = 1 ]; then
-    (cd "$W/llmc" && OMP_NUM_THREADS=$t ./train_gpt2 >"$W/llmc.out" 2>&1) || { echo "llm.c failed:"; tail -5 "$W/llmc.out"; continue; }
+    ok=1
+    for n in 2 "$STEPS"; do
+      (cd "$W/llmc" && STEPS=$n OMP_NUM_THREADS=$t /usr/bin/time -f 'cpu %U %S' -o "$W/ltime.$n" ./train_gpt2 >"$W/llmc.out" 2>&1) \
+        || { echo "llm.c failed:"; tail -5 "$W/llmc.out"; ok=0; }
+    done
+    [ $ok = 1 ] || continue
     l=$(grep '^step' "$W/llmc.out" | tail -n +2 | sed 's/.*(took \([0-9.]*\) ms)/\1/' | median_ms)
-    printf '%-8s %-22s %10.1f %12.0f %16.0f\n' "$t" "llm.c ${LLMC_REV:-} CPU" "$l" "$(echo "1024000/$l" | bc -l)" "$(echo "1024000/$l/$t" | bc -l)"
+    report "$t" "llm.c ${LLMC_REV:-} CPU" "$l" "$(cpu_of "$W/ltime.$STEPS")" "$(cpu_of "$W/ltime.2")"
   fi
 done

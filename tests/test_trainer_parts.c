@@ -54,7 +54,7 @@ static void test_gemm_matches_naive(void **state)
 {
     (void)state;
     int shapes[][3] = { { 1, 1, 1 }, { 3, 5, 7 }, { 17, 300, 33 }, { 70, 513, 50 }, { 64, 256, 64 },
-                        { 9, 700, 40 } };
+                        { 9, 700, 40 }, { 150, 300, 290 } };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int v = 0; v < 8; v++)
             check_gemm(shapes[s][0], shapes[s][1], shapes[s][2], v & 1, v >> 1 & 1, v >> 2 & 1, !(v >> 2 & 1));

@@ -46,7 +46,15 @@ qbackend *qbackend_cuda_create(const qgpt_config *cfg, int B, int T, char *err, 
 #endif
 
 /* device: "cpu", "cuda", or "auto" (cuda when built with it and a GPU answers,
- * else cpu). NULL with err filled when the device cannot be had. */
+ * else cpu, saying why on stderr when a GPU was there but failed). NULL with
+ * err filled when the device cannot be had; *usage (may be NULL) is set to 1
+ * when the reason is an unknown device name rather than a missing device. */
+typedef struct qbackend_opts {
+    int recompute;      /* GPU: recompute LayerNorm and GELU outputs in backward */
+} qbackend_opts;
+qbackend *qbackend_create_opts(const char *device, const qgpt_config *cfg, int B, int T,
+                               const qbackend_opts *opts, int *usage, char *err, size_t errlen);
+/* The same with default options. */
 qbackend *qbackend_create(const char *device, const qgpt_config *cfg, int B, int T, char *err,
                           size_t errlen);
 

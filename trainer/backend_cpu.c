@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "cpu.h"
+#ifdef QUERN_CUDA
+#include "cuda_backend.h"
+#endif
 
 typedef struct cpu_ctx {
     qcpu_model model;
@@ -121,16 +124,27 @@ qbackend *qbackend_cpu_create(const qgpt_config *cfg, int B, int T, char *err, s
     return be;
 }
 
-qbackend *qbackend_create(const char *device, const qgpt_config *cfg, int B, int T, char *err,
-                          size_t errlen)
+qbackend *qbackend_create_opts(const char *device, const qgpt_config *cfg, int B, int T,
+                               const qbackend_opts *opts, int *usage, char *err, size_t errlen)
 {
+    if (usage) *usage = 0;
     if (!strcmp(device, "cpu")) return qbackend_cpu_create(cfg, B, T, err, errlen);
     if (!strcmp(device, "cuda") || !strcmp(device, "auto")) {
 #ifdef QUERN_CUDA
-        qbackend *be = qbackend_cuda_create(cfg, B, T, err, errlen);
-        if (be || !strcmp(device, "cuda")) return be;
+        qcuda_opts co;
+        qcuda_opts_default(&co); /* QUERN_CUDA_* from the environment */
+        if (opts && opts->recompute) co.recompute = 1;
+        int gpus = qcuda_device_count();
+        qbackend *be = gpus > 0 ? qbackend_cuda_create_opts(cfg, B, T, &co, err, errlen) : NULL;
+        if (be) return be;
+        if (!strcmp(device, "cuda")) {
+            if (gpus <= 0) snprintf(err, errlen, "--device cuda: no CUDA GPU available");
+            return NULL;
+        }
+        if (gpus > 0) fprintf(stderr, "quern: %s; training on the CPU\n", err);
         return qbackend_cpu_create(cfg, B, T, err, errlen);
 #else
+        (void)opts;
         if (!strcmp(device, "auto")) return qbackend_cpu_create(cfg, B, T, err, errlen);
         snprintf(err, errlen, "--device cuda: this quern was built without CUDA "
                               "(build with nvcc available, e.g. `make cuda`)");
@@ -138,5 +152,12 @@ qbackend *qbackend_create(const char *device, const qgpt_config *cfg, int B, int
 #endif
     }
     snprintf(err, errlen, "unknown device '%s' (auto, cpu or cuda)", device);
+    if (usage) *usage = 1;
     return NULL;
+}
+
+qbackend *qbackend_create(const char *device, const qgpt_config *cfg, int B, int T, char *err,
+                          size_t errlen)
+{
+    return qbackend_create_opts(device, cfg, B, T, NULL, NULL, err, errlen);
 }

@@ -48,15 +48,19 @@ static void usage(FILE *f)
         "  --eval-every N       validation loss every N steps (and at the end)\n"
         "  --eval-tokens N      validation tokens per evaluation (default 32768)\n"
         "  --device D           auto (default), cpu or cuda\n"
+        "  --recompute          GPU: recompute LayerNorm and GELU outputs in the backward\n"
+        "                       pass (less memory)\n"
         "  --peak FLOPS         peak FLOP/s of the device, to report MFU (e.g. 989e12)\n"
         "  -j, --threads N      CPU threads (default: all cores)\n"
         "  --print-every N      print every N steps (default 1)\n"
         "  --no-verify          skip checking the shards' checksums\n"
+        "  --force              start afresh even if RUN_DIR holds checkpoints (removes them)\n"
         "  --stop-at N          stop after step N with a checkpoint, keeping the plan\n"
         "                       (e.g. to fit a job's time limit; continue with --resume)\n"
         "  --tokenizer SPEC     the tokenizer of the data (a name or vocabulary file, as\n"
         "                       `quern tokenize --vocab` takes it), checked against the\n"
         "                       manifest and recorded so `quern sample` can decode\n"
+        "  --stats FILE         write a JSON summary (tokens, losses, speed, seconds)\n"
         "  --trace DIR          write initial weights, batches, first logits and gradients\n"
         "                       (raw fp32/int32) for checking against another implementation\n");
 }
@@ -64,7 +68,7 @@ static void usage(FILE *f)
 enum {
     O_DATA = 256, O_RESUME, O_MODEL, O_LAYERS, O_HEADS, O_DIM, O_SEQ, O_VPAD, O_BATCH, O_BTOK,
     O_TOKENS, O_STEPS, O_LR, O_SCHED, O_WARMUP, O_MINLR, O_DECAY, O_WD, O_B1, O_B2, O_EPS, O_CLIP,
-    O_SEED, O_CKPT, O_KEEP, O_EVAL, O_EVALTOK, O_DEVICE, O_PEAK, O_PRINT, O_NOVERIFY, O_TRACE, O_STOP, O_TOKENIZER,
+    O_SEED, O_CKPT, O_KEEP, O_EVAL, O_EVALTOK, O_DEVICE, O_PEAK, O_PRINT, O_NOVERIFY, O_TRACE, O_STOP, O_TOKENIZER, O_FORCE, O_STATS, O_RECOMPUTE,
 };
 
 static int parse_num(const char *opt, const char *arg, double *out)
@@ -108,7 +112,8 @@ int cmd_train(int argc, char **argv)
         { "peak", required_argument, 0, O_PEAK }, { "threads", required_argument, 0, 'j' },
         { "print-every", required_argument, 0, O_PRINT }, { "no-verify", no_argument, 0, O_NOVERIFY },
         { "trace", required_argument, 0, O_TRACE }, { "stop-at", required_argument, 0, O_STOP },
-        { "tokenizer", required_argument, 0, O_TOKENIZER }, { "help", no_argument, 0, 'h' },
+        { "tokenizer", required_argument, 0, O_TOKENIZER }, { "force", no_argument, 0, O_FORCE },
+        { "stats", required_argument, 0, O_STATS }, { "recompute", no_argument, 0, O_RECOMPUTE }, { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     qtrain_opts o;
@@ -132,6 +137,9 @@ int cmd_train(int argc, char **argv)
         case O_TRACE: o.trace = optarg; break;
         case O_TOKENIZER: o.tokenizer = optarg; break;
         case O_NOVERIFY: o.verify = 0; break;
+        case O_FORCE: o.force = 1; break;
+        case O_RECOMPUTE: o.recompute = 1; break;
+        case O_STATS: o.stats = optarg; break;
         case O_SCHED:
             if (qsched_parse(optarg, &o.schedule)) {
                 qerr("--schedule: '%s' is not cosine, linear, constant or wsd", optarg);

@@ -158,9 +158,17 @@ void qk_residual_add(float *out, const float *add, size_t n)
 
 /* ---- causal self-attention ---- */
 
+/* The per-row work of attention is compiled for AVX-512, AVX2 and baseline
+ * x86-64 and picked at load time (the layers are built at -O2 for any x86-64). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define VEC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VEC_CLONES
+#endif
+
 /* Eight partial sums in a fixed pattern: vectorisable without -ffast-math and
  * the same result on every call. */
-static inline float dot(const float *a, const float *b, int n)
+static inline __attribute__((always_inline)) float dot(const float *a, const float *b, int n)
 {
     float acc[8] = { 0 };
     int i = 0;
@@ -168,6 +176,70 @@ static inline float dot(const float *a, const float *b, int n)
         for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
     for (int j = 0; i < n; i++, j++) acc[j] += a[i] * b[i];
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+/* One query row t of one head: q at q, keys/values of positions 0..t at
+ * k0 + t2*stride (values C further on). p: t+1 floats of scratch. */
+VEC_CLONES static void attn_row_forward(float *o, float *p, const float *q, const float *k0,
+                                        size_t stride, int C, int t, int hs, float scale,
+                                        float *mx_out, float *isum_out)
+{
+    float mx = -INFINITY;
+    for (int t2 = 0; t2 <= t; t2++) {
+        p[t2] = dot(q, k0 + t2 * stride, hs) * scale;
+        if (p[t2] > mx) mx = p[t2];
+    }
+    float sum = 0.0f;
+    for (int t2 = 0; t2 <= t; t2++) {
+        p[t2] = expf(p[t2] - mx);
+        sum += p[t2];
+    }
+    float isum = 1.0f / sum;
+    for (int i = 0; i < hs; i++) o[i] = 0.0f;
+    for (int t2 = 0; t2 <= t; t2++) {
+        float pw = p[t2] * isum;
+        const float *v = k0 + t2 * stride + C;
+#pragma omp simd
+        for (int i = 0; i < hs; i++) o[i] += pw * v[i];
+    }
+    *mx_out = mx;
+    *isum_out = isum;
+}
+
+/* The whole backward of one (batch, head): q/k/v rows at qkv + t*stride
+ * (k C further, v 2C), their gradients likewise in dqkv, dout rows at
+ * dout + t*C. p, dp: T floats of scratch. */
+VEC_CLONES static void attn_head_backward(float *dqkv, const float *dout, const float *qkv,
+                                          const float *rowmax, const float *rowisum,
+                                          size_t stride, int T, int C, int hs, float scale,
+                                          float *p, float *dp)
+{
+    for (int t = 0; t < T; t++) {
+        float *d = dqkv + t * stride;
+        for (int i = 0; i < hs; i++) d[i] = d[i + C] = d[i + 2 * C] = 0.0f;
+    }
+    for (int t = 0; t < T; t++) {
+        const float *q = qkv + t * stride, *dO = dout + (size_t)t * C;
+        float mx = rowmax[t], isum = rowisum[t], dsum = 0.0f;
+        for (int t2 = 0; t2 <= t; t2++) {
+            const float *k = qkv + t2 * stride + C, *v = k + C;
+            p[t2] = expf(dot(q, k, hs) * scale - mx) * isum;
+            dp[t2] = dot(dO, v, hs);
+            dsum += p[t2] * dp[t2];
+        }
+        float *dq = dqkv + t * stride;
+        for (int t2 = 0; t2 <= t; t2++) {
+            float ds = p[t2] * (dp[t2] - dsum) * scale, pt = p[t2];
+            const float *k = qkv + t2 * stride + C;
+            float *dk = dqkv + t2 * stride + C, *dv = dk + C;
+#pragma omp simd
+            for (int i = 0; i < hs; i++) {
+                dq[i] += ds * k[i];
+                dk[i] += ds * q[i];
+                dv[i] += pt * dO[i];
+            }
+        }
+    }
 }
 
 void qk_attention_forward(float *out, float *rowmax, float *rowisum, const float *qkv,
@@ -180,29 +252,11 @@ void qk_attention_forward(float *out, float *rowmax, float *rowisum, const float
     for (long job = 0; job < (long)B * H * T; job++) {
         int t = (int)(job % T), h = (int)(job / T % H), b = (int)(job / T / H);
         float p[T];
-        const float *q = qkv + ((size_t)b * T + t) * C3 + (size_t)h * hs;
-        float mx = -INFINITY;
-        for (int t2 = 0; t2 <= t; t2++) {
-            const float *k = qkv + ((size_t)b * T + t2) * C3 + C + (size_t)h * hs;
-            p[t2] = dot(q, k, hs) * scale;
-            if (p[t2] > mx) mx = p[t2];
-        }
-        float sum = 0.0f;
-        for (int t2 = 0; t2 <= t; t2++) {
-            p[t2] = expf(p[t2] - mx);
-            sum += p[t2];
-        }
-        float isum = 1.0f / sum;
-        float *o = out + ((size_t)b * T + t) * C + (size_t)h * hs;
-        for (int i = 0; i < hs; i++) o[i] = 0.0f;
-        for (int t2 = 0; t2 <= t; t2++) {
-            float pw = p[t2] * isum;
-            const float *v = qkv + ((size_t)b * T + t2) * C3 + 2 * (size_t)C + (size_t)h * hs;
-            for (int i = 0; i < hs; i++) o[i] += pw * v[i];
-        }
         size_t r = ((size_t)b * H + h) * T + t;
-        rowmax[r] = mx;
-        rowisum[r] = isum;
+        attn_row_forward(out + ((size_t)b * T + t) * C + (size_t)h * hs, p,
+                         qkv + ((size_t)b * T + t) * C3 + (size_t)h * hs,
+                         qkv + (size_t)b * T * C3 + C + (size_t)h * hs, C3, C, t, hs, scale,
+                         &rowmax[r], &rowisum[r]);
     }
 }
 
@@ -217,35 +271,10 @@ void qk_attention_backward(float *dqkv, const float *dout, const float *qkv,
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
         float p[T], dp[T];
-        for (int t = 0; t < T; t++) {
-            float *d = dqkv + ((size_t)b * T + t) * C3 + (size_t)h * hs;
-            for (int i = 0; i < hs; i++) d[i] = d[i + C] = d[i + 2 * C] = 0.0f;
-        }
-        for (int t = 0; t < T; t++) {
-            const float *q = qkv + ((size_t)b * T + t) * C3 + (size_t)h * hs;
-            const float *dO = dout + ((size_t)b * T + t) * C + (size_t)h * hs;
-            size_t r = ((size_t)b * H + h) * T + t;
-            float mx = rowmax[r], isum = rowisum[r], dsum = 0.0f;
-            for (int t2 = 0; t2 <= t; t2++) {
-                const float *k = qkv + ((size_t)b * T + t2) * C3 + C + (size_t)h * hs;
-                const float *v = k + C;
-                p[t2] = expf(dot(q, k, hs) * scale - mx) * isum;
-                dp[t2] = dot(dO, v, hs);
-                dsum += p[t2] * dp[t2];
-            }
-            float *dq = dqkv + ((size_t)b * T + t) * C3 + (size_t)h * hs;
-            for (int t2 = 0; t2 <= t; t2++) {
-                float ds = p[t2] * (dp[t2] - dsum) * scale;
-                const float *k = qkv + ((size_t)b * T + t2) * C3 + C + (size_t)h * hs;
-                float *dk = dqkv + ((size_t)b * T + t2) * C3 + C + (size_t)h * hs;
-                float *dv = dk + C;
-                for (int i = 0; i < hs; i++) {
-                    dq[i] += ds * k[i];
-                    dk[i] += ds * q[i];
-                    dv[i] += p[t2] * dO[i];
-                }
-            }
-        }
+        size_t off = (size_t)b * T * C3 + (size_t)h * hs;
+        attn_head_backward(dqkv + off, dout + (size_t)b * T * C + (size_t)h * hs, qkv + off,
+                           rowmax + (size_t)bh * T, rowisum + (size_t)bh * T, C3, T, C, hs,
+                           scale, p, dp);
     }
 }
 

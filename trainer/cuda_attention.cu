@@ -39,8 +39,8 @@ template <int S> __device__ __forceinline__ float group_sum(float v)
 /* ---- forward ---- */
 
 template <typename X, int S, int DL>
-__global__ void __launch_bounds__(ROWS_FOR(S) * S) attention_forward_kernel(X *out, float *lse, const X *qkv, int T, int C, int H,
-                                         float scale)
+__global__ void __launch_bounds__(ROWS_FOR(S) * S)
+attention_forward_kernel(X *out, float *lse, const X *qkv, int T, int C, int H, float scale)
 {
     extern __shared__ float sh[];
     const int hs = C / H, ROWS = ROWS_FOR(S);
@@ -150,8 +150,9 @@ __global__ void attention_dsum_kernel(float *dsum, const X *dout, const X *out, 
 
 /* dQ: a group per query row, keys and values streamed in tiles */
 template <typename X, int S, int DL>
-__global__ void __launch_bounds__(ROWS_FOR(S) * S) attention_dq_kernel(X *dqkv, const X *dout, const X *qkv, const float *lse,
-                                    const float *dsum, int T, int C, int H, float scale)
+__global__ void __launch_bounds__(ROWS_FOR(S) * S)
+attention_dq_kernel(X *dqkv, const X *dout, const X *qkv, const float *lse, const float *dsum,
+                    int T, int C, int H, float scale)
 {
     extern __shared__ float sh[];
     const int hs = C / H, ROWS = ROWS_FOR(S);
@@ -225,8 +226,9 @@ __global__ void __launch_bounds__(ROWS_FOR(S) * S) attention_dq_kernel(X *dqkv, 
 /* dK, dV: a group per key row, queries (with dO, lse, D) streamed in tiles
  * from the block's first key to the end of the sequence */
 template <typename X, int S, int DL>
-__global__ void __launch_bounds__(ROWS_FOR(S) * S) attention_dkdv_kernel(X *dqkv, const X *dout, const X *qkv, const float *lse,
-                                      const float *dsum, int T, int C, int H, float scale)
+__global__ void __launch_bounds__(ROWS_FOR(S) * S)
+attention_dkdv_kernel(X *dqkv, const X *dout, const X *qkv, const float *lse, const float *dsum,
+                      int T, int C, int H, float scale)
 {
     extern __shared__ float sh[];
     const int hs = C / H, ROWS = ROWS_FOR(S);

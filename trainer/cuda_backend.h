@@ -10,6 +10,8 @@
  *                           pass instead of keeping them for every layer
  *   QUERN_CUDA_FUSE=0       no cuBLASLt epilogues (bias, GELU) - our kernels
  *   QUERN_CUDA_DEVICE=N     the GPU ordinal (default 0)
+ *   QUERN_CUDA_ATTN=simt    bf16 mode, head size 64: the SIMT attention kernels
+ *                           instead of the tensor-core ones (for comparison)
  * qbackend_cuda_create_opts() takes them explicitly (`--recompute`). */
 #ifndef QUERN_TRAINER_CUDA_BACKEND_H
 #define QUERN_TRAINER_CUDA_BACKEND_H

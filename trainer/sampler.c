@@ -8,11 +8,10 @@
 
 #include "tokenize/tokenizer.h"
 
-static const float *sort_base;
-
-static int by_logit_desc(const void *a, const void *b)
+static int by_logit_desc(const void *a, const void *b, void *logits)
 {
-    float x = sort_base[*(const int *)a], y = sort_base[*(const int *)b];
+    const float *l = logits;
+    float x = l[*(const int *)a], y = l[*(const int *)b];
     if (x != y) return x < y ? 1 : -1;
     return *(const int *)a - *(const int *)b; /* ties: lower id first, for reproducibility */
 }
@@ -28,8 +27,7 @@ uint32_t qsample_token(const float *logits, int V, float temperature, int top_k,
     int *ids = malloc((size_t)V * sizeof *ids);
     for (int i = 0; i < V; i++) ids[i] = i;
     int k = top_k > 0 && top_k < V ? top_k : V;
-    sort_base = logits;
-    qsort(ids, (size_t)V, sizeof *ids, by_logit_desc);
+    qsort_r(ids, (size_t)V, sizeof *ids, by_logit_desc, (void *)logits);
     double *w = malloc((size_t)k * sizeof *w), sum = 0;
     for (int i = 0; i < k; i++) {
         w[i] = exp(((double)logits[ids[i]] - logits[ids[0]]) / temperature);

@@ -14,7 +14,11 @@
 
 #include "common/cli.h"
 #include "common/outfile.h"
+#include "common/progress.h"
 #include "train_run.h"
+#ifdef QUERN_CUDA
+#include "cuda_backend.h"
+#endif
 
 void qtrain_opts_default(qtrain_opts *o)
 {
@@ -177,7 +181,10 @@ static void print_plan(qrun *r, double probe_s)
     char eta[32];
     long left = st->total_steps - st->step;
     fmt_duration(eta, sizeof eta, probe_s * st->accum * left);
-    printf("  device      %s, %d threads\n", r->be->name, omp_get_max_threads());
+    if (!strcmp(r->be->name, "cpu"))
+        printf("  device      cpu, %d threads\n", omp_get_max_threads());
+    else
+        printf("  device      %s (%s)\n", r->be->name, qrun_device_label(r));
     printf("  estimate    %s for %ld steps (from a timed first micro-batch: %.0f ms)\n", eta, left,
            probe_s * 1e3);
     fflush(stdout);
@@ -221,6 +228,15 @@ static int run_loop(qrun *r)
     const qtrain_opts *o = r->o;
     double fpt = qgpt_flops_per_token(&st->cfg, st->T);
     uint64_t bt = (uint64_t)st->B * st->T * st->accum;
+    double peak = o->peak;
+#ifdef QUERN_CUDA
+    if (peak <= 0 && !strcmp(r->be->name, "cuda")) {
+        peak = qbackend_cuda_peak_flops(r->be);
+        if (peak <= 0)
+            fprintf(stderr, "quern train: unknown GPU '%s': pass --peak to report MFU\n",
+                    qbackend_cuda_device_name(r->be));
+    }
+#endif
     double t_start = qtrain_now(), measured = 0;
     long measured_steps = 0, first = st->step + 1;
     for (long step = first; step <= st->total_steps; step++) {
@@ -238,7 +254,7 @@ static int run_loop(qrun *r)
             measured += dt;
             measured_steps++;
         }
-        double tps = (double)bt / dt, mfu = o->peak > 0 ? fpt * tps / o->peak : -1;
+        double tps = (double)bt / dt, mfu = peak > 0 ? fpt * tps / peak : -1;
         qrun_log_step(r, step, loss, lr, norm, dt, tps, mfu);
         if (o->print_every > 0 && (step % o->print_every == 0 || step == first || step == st->total_steps)) {
             printf("step %*ld/%ld | loss %.4f | lr %.3e | norm %.3f | %.0f tok/s | %.0f ms",
@@ -280,6 +296,7 @@ int qtrain_run(const qtrain_opts *o)
     r.unigram = NAN;
     qmanifest_init(&r.man);
     if (o->threads > 0) omp_set_num_threads(o->threads);
+    if (o->stats) r.stats = qstats_new("train");
     int rc = qrun_setup(&r);
     if (!rc && !o->resume) rc = plan_fresh(&r);
     if (!rc) rc = qrun_prepare(&r);
@@ -290,6 +307,7 @@ int qtrain_run(const qtrain_opts *o)
         if (!rc && r.st.step == 0 && o->trace) rc = qtrace_start(&r);
         if (!rc && r.st.step >= r.st.total_steps) printf("the checkpoint is already at the end of its plan\n");
         if (!rc) rc = run_loop(&r);
+        if (!rc && r.trace) rc = qtrace_finish(&r);
         if (!rc) rc = qrun_finish(&r);
     }
     qrun_free(&r);

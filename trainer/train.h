@@ -39,6 +39,9 @@ typedef struct qtrain_opts {
     int verify;                 /* check shard checksums before training */
     const char *trace;          /* directory for a reference trace, or NULL */
     const char *tokenizer;      /* tokenizer spec recorded for `quern sample`, or NULL */
+    const char *stats;          /* --stats FILE: JSON summary, or NULL */
+    int recompute;              /* GPU: recompute LayerNorm/GELU outputs in backward */
+    int force;                  /* start afresh in a run directory that holds checkpoints */
     long stop_at;               /* stop (with a checkpoint) after this step; 0: run to the end */
 } qtrain_opts;
 

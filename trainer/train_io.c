@@ -10,14 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/cli.h"
 #include "common/json.h"
 #include "common/outfile.h"
+#include "common/progress.h"
 #include "common/strbuf.h"
 #include "tokenize/tokenizer.h"
 #include "train_run.h"
+#ifdef QUERN_CUDA
+#include "cuda_backend.h"
+#endif
 
 /* --tokenizer: must load and agree with the manifest; recorded (as an
  * absolute path when it is one) for `quern sample`. */
@@ -109,6 +115,30 @@ int qrun_setup(qrun *r)
         qerr_at(r->out, "0", "cannot create the run directory: %s", strerror(errno));
         return QEXIT_BADINPUT;
     }
+    /* a fresh run must not mix its checkpoints with an earlier run's */
+    if (!o->resume) {
+        DIR *d = opendir(r->out);
+        struct dirent *e;
+        int found = 0;
+        while (d && (e = readdir(d))) {
+            long step;
+            char tail[8];
+            if (sscanf(e->d_name, "ckpt_%ld.%7s", &step, tail) != 2 || strcmp(tail, "bin")) continue;
+            if (!o->force) {
+                found = 1;
+                break;
+            }
+            char path[8400];
+            snprintf(path, sizeof path, "%s/%s", r->out, e->d_name);
+            unlink(path);
+        }
+        if (d) closedir(d);
+        if (found) {
+            qerr_at(r->out, "0", "holds checkpoints of an earlier run: --resume %s to continue it, "
+                    "or --force to start afresh", r->out);
+            return QEXIT_USAGE;
+        }
+    }
     return 0;
 }
 
@@ -128,6 +158,14 @@ static double unigram_entropy(const qloader *ld, uint32_t vocab)
         }
     free(counts);
     return h;
+}
+
+const char *qrun_device_label(const qrun *r)
+{
+#ifdef QUERN_CUDA
+    if (!strcmp(r->be->name, "cuda")) return qbackend_cuda_device_name(r->be);
+#endif
+    return r->be->name;
 }
 
 int qrun_prepare(qrun *r)
@@ -150,10 +188,12 @@ int qrun_prepare(qrun *r)
     } else {
         fprintf(stderr, "quern train: the manifest has no val split; no validation loss\n");
     }
-    r->be = qbackend_create(r->o->device, &st->cfg, st->B, st->T, err, sizeof err);
+    qbackend_opts bo = { r->o->recompute };
+    int usage;
+    r->be = qbackend_create_opts(r->o->device, &st->cfg, st->B, st->T, &bo, &usage, err, sizeof err);
     if (!r->be) {
         qerr("%s", err);
-        return QEXIT_USAGE;
+        return usage ? QEXIT_USAGE : QEXIT_BADINPUT;
     }
     if (r->ck_params) {
         r->be->set_state(r->be, r->ck_params, r->ck_m, r->ck_v);
@@ -261,7 +301,7 @@ int qrun_open_log(qrun *r)
                     "\"unigram_entropy\":%.9g,\"device\":\"%s\",\"threads\":%d}\n",
             st->step ? "resume" : "plan", st->step, qgpt_num_params(&st->cfg), st->tokens_planned,
             st->total_steps, (uint64_t)st->B * st->T * st->accum, fpt * (double)st->tokens_planned,
-            r->unigram, r->be->name, omp_get_max_threads());
+            r->unigram, qrun_device_label(r), omp_get_max_threads());
     fflush(r->log);
     return 0;
 }
@@ -353,11 +393,27 @@ int qrun_finish(qrun *r)
         return QEXIT_BADINPUT;
     }
     printf("wrote %s/log.jsonl and %s\n", r->out, path);
+    if (r->stats) {
+        qstats *s = r->stats;
+        qstats_set_int(s, "params", (int64_t)qgpt_num_params(&st->cfg));
+        qstats_set_int(s, "steps", st->step);
+        qstats_set_int(s, "steps_planned", st->total_steps);
+        qstats_set_int(s, "tokens", (int64_t)st->tokens_done);
+        qstats_set_int(s, "tokens_planned", (int64_t)st->tokens_planned);
+        qstats_set_num(s, "flops", qgpt_flops_per_token(&st->cfg, st->T) * (double)st->tokens_planned);
+        if (r->hn) qstats_set_num(s, "final_loss", r->hl[r->hn - 1]);
+        if (r->vn) qstats_set_num(s, "val_loss", r->vl[r->vn - 1]);
+        qstats_set_num(s, "unigram_entropy", r->unigram);
+        qstats_set_num(s, "train_seconds", r->elapsed);
+        qstats_set_str(s, "device", r->be->name);
+        if (qstats_write(s, r->o->stats)) return QEXIT_BADINPUT;
+    }
     return 0;
 }
 
 void qrun_free(qrun *r)
 {
+    if (r->stats) qstats_free(r->stats);
     if (r->trace_batches) qout_abort(r->trace_batches);
     if (r->log) fclose(r->log);
     if (r->be) r->be->destroy(r->be);
@@ -440,14 +496,17 @@ int qtrace_batch(qrun *r, long step, int micro)
         free(logits);
         if (rc) return -1;
     }
-    if (step == r->st.total_steps && micro == r->st.accum - 1) {
-        char err[512];
-        void *o = r->trace_batches;
-        r->trace_batches = NULL;
-        if (qout_commit(o, err, sizeof err)) {
-            qerr("%s", err);
-            return -1;
-        }
+    return 0;
+}
+
+int qtrace_finish(qrun *r)
+{
+    char err[512];
+    void *o = r->trace_batches;
+    r->trace_batches = NULL;
+    if (o && qout_commit(o, err, sizeof err)) {
+        qerr("%s", err);
+        return QEXIT_BADINPUT;
     }
     return 0;
 }

@@ -34,9 +34,12 @@ typedef struct qrun {
     void *trace_batches;        /* qout of the trace's batches */
     double elapsed;
     int stopped;                /* --stop-at ended the loop early */
+    struct qstats *stats;       /* --stats, started with the run */
 } qrun;
 
 double qtrain_now(void);
+/* "cpu", or the GPU's name */
+const char *qrun_device_label(const qrun *r);
 /* resume checkpoint (if any), manifest, output directory */
 int qrun_setup(qrun *r);
 /* loaders, backend, parameters, unigram entropy */
@@ -54,5 +57,6 @@ void qrun_free(qrun *r);
 int qtrace_start(qrun *r);
 int qtrace_batch(qrun *r, long step, int micro);
 int qtrace_grads(qrun *r);
+int qtrace_finish(qrun *r);   /* commits the batches file */
 
 #endif

@@ -8,7 +8,8 @@ source tests/e2e/lib.bash
 export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-10000}
 "$PYTHON" tests/data/trainer/make_shards.py tests/data/trainer/text.jsonl "$WORK/data" >/dev/null
 "$QUERN" train --data "$WORK/data/manifest.json" -o "$WORK/run" --layers 2 --heads 4 --dim 64 \
-  --seq 64 --batch 8 --steps 300 --lr 3e-3 --eval-every 100 --print-every 50 --vocab-pad 64 \
+  --seq 64 --batch 8 --steps 300 --lr 3e-3 --eval-every 100 --eval-tokens 8192 --print-every 50 \
+  --vocab-pad 64 \
   --tokenizer "$WORK/data/bytes.tiktoken" -j 2 | tee "$WORK/train.out"
 # the unigram entropy of the training tokens, computed independently
 H=$("$PYTHON" - "$WORK/data" <<'PY'

@@ -22,7 +22,8 @@ ls "$WORK/split"
 [ "$(ls "$WORK/split" | grep -c '^ckpt_')" = 2 ] || fail "keep 2 did not hold"
 # a run that died after its last checkpoint: its log has steps past it (cut on resume)
 echo '{"step":26,"tokens":1,"loss":1}' >>"$WORK/split/log.jsonl"
-"$QUERN" train --resume "$WORK/split" -j 2 --print-every 0 >"$WORK/b.out"
+# resumed on one thread: the kernels' results do not depend on the thread count
+"$QUERN" train --resume "$WORK/split" -j 1 --print-every 0 >"$WORK/b.out"
 grep -q "resuming from .*ckpt_00000025.bin at step 25 of 59" "$WORK/b.out" || fail "did not resume at 25"
 strip() { grep -v '"event"' "$1" | sed 's/,"ms":.*//'; }
 diff <(strip "$WORK/full/log.jsonl") <(strip "$WORK/split/log.jsonl") || fail "resumed losses differ"
@@ -39,3 +40,13 @@ echo "N=$N D=$D"
 # a damaged checkpoint is refused with its name
 printf 'garbage' | dd of="$WORK/full/ckpt_00000059.bin" bs=1 seek=5000 conv=notrunc 2>/dev/null
 expect_exit 1 "$QUERN" sample --ckpt "$WORK/full/ckpt_00000059.bin" -n 5
+# a fresh run refuses a directory with another run's checkpoints unless --force
+expect_exit 2 "$QUERN" train --data "$M" -o "$WORK/split" "${A[@]}" --steps 2
+"$QUERN" train --data "$M" -o "$WORK/split" "${A[@]}" --steps 2 --force --no-verify >/dev/null
+[ "$(ls "$WORK/split" | grep '^ckpt_')" = ckpt_00000002.bin ] || fail "--force left old checkpoints"
+# --device cuda without a usable GPU (or without a CUDA build) is a clear error, not a CPU run
+if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
+  set +e; "$QUERN" train --data "$M" -o "$WORK/gpu" "${A[@]}" --steps 1 --device cuda 2>"$WORK/gpu.err"; rc=$?; set -e
+  cat "$WORK/gpu.err"
+  [ $rc -ne 0 ] && grep -qi cuda "$WORK/gpu.err" || fail "--device cuda did not fail clearly"
+fi
