@@ -6,28 +6,21 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/linebatch.h"
 #include "../common/pool.h"
 #include "../common/utf8.h"
 
 #define BATCH_BYTES (1u << 20)
 #define BATCH_LINES 8192
 
-typedef struct line_ref {
-    size_t off, len;
-    uint64_t line_no;
-    const char *name;     /* owned by the reader */
-} line_ref;
-
 typedef struct bad_line {
-    size_t index;         /* into batch.lines */
+    size_t index;         /* into batch.in.lines */
     char *msg;
 } bad_line;
 
 typedef struct batch {
     struct batch *next_free;
-    strbuf data;          /* the raw lines, back to back */
-    line_ref *lines;
-    size_t n, cap;
+    qlinebatch in;        /* the raw lines */
     strbuf out;           /* cat: serialized documents */
     bad_line *bad;
     size_t n_bad, cap_bad;
@@ -38,13 +31,12 @@ typedef struct run_ctx {
     const qcat_opts *o;
     int counting;
     qdoc_reader *r;
+    qline_feed feed;
     qdoc_writer *w;
     qprogress *prog;
     qcat_result *res;
     qdoc *docs;           /* one per worker */
-    strbuf line;
     batch *free_list;
-    int stopped;          /* strict stop or write failure */
 } run_ctx;
 
 void qcat_opts_default(qcat_opts *o)
@@ -56,9 +48,8 @@ void qcat_opts_default(qcat_opts *o)
 
 static void batch_free(batch *b)
 {
-    sb_free(&b->data);
+    qlinebatch_free(&b->in);
     sb_free(&b->out);
-    free(b->lines);
     for (size_t i = 0; i < b->n_bad; i++) free(b->bad[i].msg);
     free(b->bad);
     free(b);
@@ -68,9 +59,8 @@ static void recycle(run_ctx *c, batch *b)
 {
     for (size_t i = 0; i < b->n_bad; i++) free(b->bad[i].msg);
     b->n_bad = 0;
-    sb_reset(&b->data);
+    qlinebatch_reset(&b->in);
     sb_reset(&b->out);
-    b->n = 0;
     b->docs = b->repairs = b->text_bytes = b->chars = b->jsonl_bytes = 0;
     b->next_free = c->free_list;
     c->free_list = b;
@@ -82,30 +72,8 @@ static void *produce(void *ctx, int *stop)
     batch *b = c->free_list;
     if (b) c->free_list = b->next_free;
     else if (!(b = calloc(1, sizeof *b))) abort();
-    while (b->data.len < BATCH_BYTES && b->n < BATCH_LINES) {
-        uint64_t line_no;
-        const char *name;
-        int rc = qdoc_reader_next_line(c->r, &c->line, &line_no, &name);
-        if (rc < 0) *stop = 1;
-        if (rc <= 0) break;
-        if (b->n == b->cap) {
-            b->cap = b->cap ? b->cap * 2 : 256;
-            b->lines = realloc(b->lines, b->cap * sizeof *b->lines);
-            if (!b->lines) abort();
-        }
-        b->lines[b->n++] = (line_ref){ b->data.len, c->line.len, line_no, name };
-        sb_add(&b->data, c->line.buf, c->line.len);
-    }
-    if (b->n && !*stop) return b;
-    if (b->n && *stop) {
-        /* Keep the complete lines read before the failure: hand them out
-         * now, report the stop on the next call. */
-        *stop = 0;
-        c->stopped = 2;
-        return b;
-    }
+    if (qlinebatch_produce(&c->feed, &b->in, BATCH_BYTES, BATCH_LINES, stop)) return b;
     recycle(c, b);
-    if (c->stopped == 2) *stop = 1;
     return NULL;
 }
 
@@ -128,13 +96,13 @@ static void work(void *item, int worker, void *ctx)
     batch *b = item;
     qdoc *d = &c->docs[worker];
     char err[QERR_LEN];
-    if (!c->counting) sb_grow(&b->out, b->data.len + b->n);
-    for (size_t i = 0; i < b->n; i++) {
-        const line_ref *l = &b->lines[i];
-        if (qdoc_parse(d, b->data.buf + l->off, l->len, c->o->text_field, err, sizeof err)) {
+    if (!c->counting) sb_grow(&b->out, b->in.data.len + b->in.n);
+    for (size_t i = 0; i < b->in.n; i++) {
+        const qline_ref *l = &b->in.lines[i];
+        if (qdoc_parse(d, qlinebatch_line(&b->in, i), l->len, c->o->text_field, err, sizeof err)) {
             note_bad(b, i, err);
             if (c->o->strict) {
-                b->n = i + 1;   /* nothing after the first bad line */
+                b->in.n = i + 1;   /* nothing after the first bad line */
                 break;
             }
             continue;
@@ -157,7 +125,7 @@ static int consume(void *item, void *ctx)
     batch *b = item;
     qcat_result *res = c->res;
     for (size_t k = 0; k < b->n_bad; k++) {
-        const line_ref *l = &b->lines[b->bad[k].index];
+        const qline_ref *l = &b->in.lines[b->bad[k].index];
         char where[40];
         snprintf(where, sizeof where, "line %llu", (unsigned long long)l->line_no);
         qerr_at(l->name, where, "%s", b->bad[k].msg);
@@ -191,6 +159,7 @@ static int run(const qcat_opts *o, int counting, qdoc_reader *r, qdoc_writer *w,
     memset(res, 0, sizeof *res);
     int jobs = o->jobs > 0 ? o->jobs : 1;
     run_ctx c = { .o = o, .counting = counting, .r = r, .w = w, .prog = prog, .res = res };
+    qline_feed_init(&c.feed, r);
     c.docs = calloc((size_t)jobs, sizeof *c.docs);
     if (!c.docs) abort();
     for (int i = 0; i < jobs; i++) qdoc_init(&c.docs[i]);
@@ -203,7 +172,7 @@ static int run(const qcat_opts *o, int counting, qdoc_reader *r, qdoc_writer *w,
         c.free_list = b->next_free;
         batch_free(b);
     }
-    sb_free(&c.line);
+    qline_feed_free(&c.feed);
     if (res->write_failed) return 1;
     return rc ? 1 : 0;
 }

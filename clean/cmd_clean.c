@@ -16,6 +16,7 @@
 #include "../common/doc.h"
 #include "../common/io.h"
 #include "../common/json.h"
+#include "../common/linebatch.h"
 #include "../common/outfile.h"
 #include "../common/pool.h"
 #include "../common/progress.h"
@@ -71,12 +72,6 @@ static void usage(FILE *f)
 }
 
 /* ---- the batch pipeline ---- */
-typedef struct line_ref {
-    size_t off, len;
-    uint64_t line_no;
-    const char *name;
-} line_ref;
-
 typedef struct counters {
     uint64_t docs_in, bytes_in, docs_out, bytes_out, bad_lines, repairs;
     uint64_t reason_docs[CR_N], reason_bytes[CR_N];
@@ -87,9 +82,7 @@ typedef struct counters {
 
 typedef struct batch {
     struct batch *next_free;
-    strbuf data;
-    line_ref *lines;
-    size_t n, cap;
+    qlinebatch in;
     strbuf out, rej, errs;   /* errs: "index\tmessage\n" for bad lines */
     counters k;
 } batch;
@@ -109,19 +102,18 @@ typedef struct run_ctx {
     qdoc_writer *w, *rw;
     qprogress *prog;
     wstate *ws;
-    strbuf line;
+    qline_feed feed;
     batch *free_list;
     counters total;
-    int stopped, write_failed;
+    int write_failed;
 } run_ctx;
 
 static void recycle(run_ctx *c, batch *b)
 {
-    sb_reset(&b->data);
+    qlinebatch_reset(&b->in);
     sb_reset(&b->out);
     sb_reset(&b->rej);
     sb_reset(&b->errs);
-    b->n = 0;
     memset(&b->k, 0, sizeof b->k);
     b->next_free = c->free_list;
     c->free_list = b;
@@ -133,28 +125,8 @@ static void *produce(void *ctx, int *stop)
     batch *b = c->free_list;
     if (b) c->free_list = b->next_free;
     else if (!(b = calloc(1, sizeof *b))) abort();
-    while (b->data.len < BATCH_BYTES && b->n < BATCH_LINES) {
-        uint64_t line_no;
-        const char *name;
-        int rc = qdoc_reader_next_line(c->r, &c->line, &line_no, &name);
-        if (rc < 0) *stop = 1;
-        if (rc <= 0) break;
-        if (b->n == b->cap) {
-            b->cap = b->cap ? b->cap * 2 : 256;
-            b->lines = realloc(b->lines, b->cap * sizeof *b->lines);
-            if (!b->lines) abort();
-        }
-        b->lines[b->n++] = (line_ref){ b->data.len, c->line.len, line_no, name };
-        sb_add(&b->data, c->line.buf, c->line.len);
-    }
-    if (b->n && !*stop) return b;
-    if (b->n && *stop) {   /* hand out what was read before the failure first */
-        *stop = 0;
-        c->stopped = 2;
-        return b;
-    }
+    if (qlinebatch_produce(&c->feed, &b->in, BATCH_BYTES, BATCH_LINES, stop)) return b;
     recycle(c, b);
-    if (c->stopped == 2) *stop = 1;
     return NULL;
 }
 
@@ -185,15 +157,15 @@ static void work(void *item, int worker, void *ctx)
     batch *b = item;
     wstate *s = &c->ws[worker];
     char err[QERR_LEN];
-    sb_grow(&b->out, b->data.len + b->n);
-    for (size_t i = 0; i < b->n; i++) {
-        const line_ref *l = &b->lines[i];
+    sb_grow(&b->out, b->in.data.len + b->in.n);
+    for (size_t i = 0; i < b->in.n; i++) {
+        const qline_ref *l = &b->in.lines[i];
         qdoc *d = &s->d;
-        if (qdoc_parse(d, b->data.buf + l->off, l->len, c->text_field, err, sizeof err)) {
+        if (qdoc_parse(d, qlinebatch_line(&b->in, i), l->len, c->text_field, err, sizeof err)) {
             sb_addf(&b->errs, "%zu\t%s\n", i, err);
             b->k.bad_lines++;
             if (c->strict) {
-                b->n = i + 1;
+                b->in.n = i + 1;
                 break;
             }
             continue;
@@ -266,7 +238,7 @@ static int consume(void *item, void *ctx)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t idx = strtoull(p, NULL, 10);
         const char *msg = memchr(p, '\t', (size_t)(nl - p)) + 1;
-        const line_ref *l = &b->lines[idx];
+        const qline_ref *l = &b->in.lines[idx];
         char where[40];
         snprintf(where, sizeof where, "line %llu", (unsigned long long)l->line_no);
         qerr_at(l->name, where, "%.*s", (int)(nl - msg), msg);
@@ -288,11 +260,10 @@ static void discard(void *item, void *ctx) { recycle(ctx, item); }
 
 static void batch_free(batch *b)
 {
-    sb_free(&b->data);
+    qlinebatch_free(&b->in);
     sb_free(&b->out);
     sb_free(&b->rej);
     sb_free(&b->errs);
-    free(b->lines);
     free(b);
 }
 
@@ -303,6 +274,7 @@ static int run_pipeline(run_ctx *c, int jobs)
      * 4x CLD2's own work on short documents. */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    qline_feed_init(&c->feed, c->r);
     c->ws = calloc((size_t)jobs, sizeof *c->ws);
     if (!c->ws) abort();
     for (int i = 0; i < jobs; i++) {
@@ -326,7 +298,7 @@ static int run_pipeline(run_ctx *c, int jobs)
         c->free_list = b->next_free;
         batch_free(b);
     }
-    sb_free(&c->line);
+    qline_feed_free(&c->feed);
     return rc;
 }
 
