@@ -56,6 +56,15 @@ void qerr_off(const char *file, uint64_t offset, const char *fmt, ...)
     va_end(ap);
 }
 
+void qseterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
 static int parse_uint(const char *s, char **end, unsigned long long *v)
 {
     if (!s || *s < '0' || *s > '9') return -1;

@@ -8,6 +8,7 @@
 #ifndef QUERN_CLI_H
 #define QUERN_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum {
@@ -27,6 +28,10 @@ void qerr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Convenience for the common byte-offset case. */
 void qerr_off(const char *file, uint64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Fill a caller's error buffer (err may be NULL) - the library-side half of
+ * error reporting: the command adds the "quern <cmd>:" prefix with qerr(). */
+void qseterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* "I/N" with 0 <= I < N. Returns 0 on success, -1 if malformed. */
 int cli_parse_shard(const char *s, unsigned *i, unsigned *n);

@@ -17,16 +17,6 @@
 #include "shard.h"
 #include "strbuf.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static char *xstrdup(const char *s)
 {
     char *d = strdup(s ? s : "");
@@ -203,7 +193,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        qseterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     strbuf sb = STRBUF_INIT;
@@ -213,7 +203,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
     int bad = ferror(f);
     fclose(f);
     if (bad) {
-        seterr(err, errlen, "%s: read failed", path);
+        qseterr(err, errlen, "%s: read failed", path);
         sb_free(&sb);
         return NULL;
     }
@@ -268,12 +258,12 @@ static int hex16_or_empty(const char *s)
 static int parse_into(qmanifest *m, const qjson *root, const char *path, char *err, size_t errlen)
 {
     if (!root || root->type != QJ_OBJECT) {
-        seterr(err, errlen, "%s: not a JSON object", path);
+        qseterr(err, errlen, "%s: not a JSON object", path);
         return -1;
     }
     const char *kind = qjson_str(qjson_get(root, "kind"), "tokenize");
     if (strlen(kind) >= sizeof m->kind) {   /* never truncate (it could split a UTF-8 character) */
-        seterr(err, errlen, "%s: unknown kind (longer than %zu bytes)", path, sizeof m->kind - 1);
+        qseterr(err, errlen, "%s: unknown kind (longer than %zu bytes)", path, sizeof m->kind - 1);
         return -1;
     }
     snprintf(m->kind, sizeof m->kind, "%s", kind);
@@ -284,13 +274,13 @@ static int parse_into(qmanifest *m, const qjson *root, const char *path, char *e
         uint64_t eot;
         if (get_u64(tok, "vocab_size", 0, &m->vocab_size) || get_u64(tok, "eot", 0, &eot) ||
             eot > UINT32_MAX) {
-            seterr(err, errlen, "%s: tokenizer.vocab_size / eot must be non-negative integers", path);
+            qseterr(err, errlen, "%s: tokenizer.vocab_size / eot must be non-negative integers", path);
             return -1;
         }
         m->eot = (uint32_t)eot;
         const char *hash = qjson_str(qjson_get(tok, "hash"), "");
         if (!hex16_or_empty(hash)) {
-            seterr(err, errlen, "%s: tokenizer.hash must be 16 hex digits", path);
+            qseterr(err, errlen, "%s: tokenizer.hash must be 16 hex digits", path);
             return -1;
         }
         snprintf(m->tok_hash, sizeof m->tok_hash, "%s", hash);
@@ -298,29 +288,29 @@ static int parse_into(qmanifest *m, const qjson *root, const char *path, char *e
 
     const qjson *shards = qjson_get(root, "shards");
     if (!shards || shards->type != QJ_ARRAY) {
-        seterr(err, errlen, "%s: no \"shards\" array", path);
+        qseterr(err, errlen, "%s: no \"shards\" array", path);
         return -1;
     }
     for (size_t i = 0; i < shards->len; i++) {
         const qjson *s = qjson_at(shards, i);
         const char *name = qjson_str(qjson_get(s, "name"), NULL);
         if (!s || s->type != QJ_OBJECT || !name || !safe_name(name)) {
-            seterr(err, errlen, "%s: shards[%zu]: needs a relative \"name\" inside the directory", path, i);
+            qseterr(err, errlen, "%s: shards[%zu]: needs a relative \"name\" inside the directory", path, i);
             return -1;
         }
         uint64_t tokens, docs;
         if (get_u64(s, "tokens", 0, &tokens) || get_u64(s, "docs", 0, &docs)) {
-            seterr(err, errlen, "%s: shards[%zu]: tokens / docs must be non-negative integers", path, i);
+            qseterr(err, errlen, "%s: shards[%zu]: tokens / docs must be non-negative integers", path, i);
             return -1;
         }
         const char *split = qjson_str(qjson_get(s, "split"), "train");
         if (strcmp(split, "train") && strcmp(split, "val")) {
-            seterr(err, errlen, "%s: shards[%zu]: split \"%s\" is neither train nor val", path, i, split);
+            qseterr(err, errlen, "%s: shards[%zu]: split \"%s\" is neither train nor val", path, i, split);
             return -1;
         }
         const char *xxh3 = qjson_str(qjson_get(s, "xxh3"), "");
         if (!hex16_or_empty(xxh3)) {
-            seterr(err, errlen, "%s: shards[%zu]: xxh3 must be 16 hex digits", path, i);
+            qseterr(err, errlen, "%s: shards[%zu]: xxh3 must be 16 hex digits", path, i);
             return -1;
         }
         qmanifest_add_shard(m, name, tokens, docs, xxh3, split);
@@ -333,7 +323,7 @@ static int parse_into(qmanifest *m, const qjson *root, const char *path, char *e
             uint64_t avail, taken;
             if (!s || s->type != QJ_OBJECT || get_u64(s, "available_tokens", 0, &avail) ||
                 get_u64(s, "tokens_taken", 0, &taken)) {
-                seterr(err, errlen, "%s: sources[%zu]: malformed", path, i);
+                qseterr(err, errlen, "%s: sources[%zu]: malformed", path, i);
                 return -1;
             }
             qmanifest_add_source(m, qjson_str(qjson_get(s, "name"), ""), get_num(s, "weight", 0),
@@ -350,7 +340,7 @@ static int parse_into(qmanifest *m, const qjson *root, const char *path, char *e
         m->budget_flops = get_num(b, "flops", 0);
     }
     if (get_u64(root, "seed", 0, &m->seed)) {
-        seterr(err, errlen, "%s: seed must be a non-negative integer", path);
+        qseterr(err, errlen, "%s: seed must be a non-negative integer", path);
         return -1;
     }
     return 0;
@@ -382,7 +372,7 @@ int qmanifest_read(qmanifest *m, const char *path, char *err, size_t errlen)
     qjson *root = qjson_parse(text, len, jerr, sizeof jerr);
     int rc = -1;
     if (!root)
-        seterr(err, errlen, "%s: %s", file, jerr);
+        qseterr(err, errlen, "%s: %s", file, jerr);
     else
         rc = parse_into(m, root, file, err, errlen);
     qjson_free(root);
@@ -409,7 +399,7 @@ int qmanifest_verify(const qmanifest *m, char *err, size_t errlen)
         char serr[512], hex[17];
         qshard s;
         if (qshard_open(&s, p, 0, serr, sizeof serr)) {
-            seterr(err, errlen, "%s", serr);
+            qseterr(err, errlen, "%s", serr);
             free(p);
             return -1;
         }
@@ -417,19 +407,19 @@ int qmanifest_verify(const qmanifest *m, char *err, size_t errlen)
         int has_idx = s.doc_ends != NULL;
         qshard_close(&s);
         if (n != m->shards[i].tokens || (has_idx && d != m->shards[i].docs)) {
-            seterr(err, errlen, "%s: holds %llu tokens / %llu docs, the manifest says %llu / %llu", p,
+            qseterr(err, errlen, "%s: holds %llu tokens / %llu docs, the manifest says %llu / %llu", p,
                    (unsigned long long)n, (unsigned long long)d,
                    (unsigned long long)m->shards[i].tokens, (unsigned long long)m->shards[i].docs);
             free(p);
             return -1;
         }
         if (qshard_file_checksum(p, hex, serr, sizeof serr)) {
-            seterr(err, errlen, "%s", serr);
+            qseterr(err, errlen, "%s", serr);
             free(p);
             return -1;
         }
         if (strcmp(hex, m->shards[i].xxh3)) {
-            seterr(err, errlen, "%s: checksum %s does not match the manifest's %s", p, hex,
+            qseterr(err, errlen, "%s: checksum %s does not match the manifest's %s", p, hex,
                    m->shards[i].xxh3);
             free(p);
             return -1;

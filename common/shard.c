@@ -8,6 +8,7 @@
  * (outfile.h's qout cannot seek back to patch the header, hence the local
  * temp-and-rename here, with the same naming.) */
 #include "shard.h"
+#include "cli.h"
 #include "outfile.h"
 
 #include <errno.h>
@@ -41,16 +42,6 @@ struct qshard_writer {
     uint64_t written, synced;             /* bytes of tokens written / handed to writeback */
     char error[256];
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *str_printf(const char *fmt, ...)
@@ -117,11 +108,11 @@ static void make_header(int32_t hdr[QSHARD_HEADER_INTS], int version, uint64_t n
 qshard_writer *qshard_writer_open(const char *bin_path, int version, char *err, size_t errlen)
 {
     if (version != 1 && version != 2) {
-        seterr(err, errlen, "%s: shard version must be 1 or 2, not %d", bin_path, version);
+        qseterr(err, errlen, "%s: shard version must be 1 or 2, not %d", bin_path, version);
         return NULL;
     }
     if (mkdirs_for(bin_path)) {
-        seterr(err, errlen, "%s: cannot create its directory: %s", bin_path, strerror(errno));
+        qseterr(err, errlen, "%s: cannot create its directory: %s", bin_path, strerror(errno));
         return NULL;
     }
     qshard_writer *w = calloc(1, sizeof *w);
@@ -141,7 +132,7 @@ qshard_writer *qshard_writer_open(const char *bin_path, int version, char *err, 
     w->bin_fd = open(w->bin_tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     w->idx_fd = w->bin_fd < 0 ? -1 : open(w->idx_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (w->bin_fd < 0 || w->idx_fd < 0) {
-        seterr(err, errlen, "%s: cannot create: %s", w->bin_fd < 0 ? w->bin_tmp : w->idx_tmp,
+        qseterr(err, errlen, "%s: cannot create: %s", w->bin_fd < 0 ? w->bin_tmp : w->idx_tmp,
                strerror(errno));
         qshard_writer_abort(w);
         return NULL;
@@ -149,7 +140,7 @@ qshard_writer *qshard_writer_open(const char *bin_path, int version, char *err, 
     /* Placeholder header, overwritten at close. */
     static const unsigned char zeros[QSHARD_HEADER_BYTES];
     if (write_all(w->bin_fd, zeros, sizeof zeros)) {
-        seterr(err, errlen, "%s: write failed: %s", w->bin_tmp, strerror(errno));
+        qseterr(err, errlen, "%s: write failed: %s", w->bin_tmp, strerror(errno));
         qshard_writer_abort(w);
         return NULL;
     }
@@ -323,7 +314,7 @@ static int checksum_fd(int fd, const char *path, char hex[17], char *err, size_t
         ssize_t k = pread(fd, buf, WBUF_BYTES, off);
         if (k < 0 && errno == EINTR) continue;
         if (k < 0) {
-            seterr(err, errlen, "%s: read failed: %s", path, strerror(errno));
+            qseterr(err, errlen, "%s: read failed: %s", path, strerror(errno));
             rc = -1;
             break;
         }
@@ -340,14 +331,14 @@ static int checksum_fd(int fd, const char *path, char hex[17], char *err, size_t
 int qshard_writer_close(qshard_writer *w, char checksum_hex[17], char *err, size_t errlen)
 {
     if (flush_tokens(w) || flush_idx(w)) {
-        seterr(err, errlen, "%s", w->error);
+        qseterr(err, errlen, "%s", w->error);
         qshard_writer_abort(w);
         return -1;
     }
     int32_t hdr[QSHARD_HEADER_INTS];
     make_header(hdr, w->version, w->n_tokens);
     if (pwrite(w->bin_fd, hdr, QSHARD_HEADER_BYTES, 0) != QSHARD_HEADER_BYTES) {
-        seterr(err, errlen, "%s: write failed: %s", w->bin_tmp, strerror(errno));
+        qseterr(err, errlen, "%s: write failed: %s", w->bin_tmp, strerror(errno));
         qshard_writer_abort(w);
         return -1;
     }
@@ -361,7 +352,7 @@ int qshard_writer_close(qshard_writer *w, char checksum_hex[17], char *err, size
         return -1;
     }
     if (fsync(w->bin_fd) || fsync(w->idx_fd)) {
-        seterr(err, errlen, "%s: fsync failed: %s", w->bin_tmp, strerror(errno));
+        qseterr(err, errlen, "%s: fsync failed: %s", w->bin_tmp, strerror(errno));
         qshard_writer_abort(w);
         return -1;
     }
@@ -369,7 +360,7 @@ int qshard_writer_close(qshard_writer *w, char checksum_hex[17], char *err, size
     close(w->idx_fd);
     w->bin_fd = w->idx_fd = -1;
     if (rename(w->idx_tmp, w->idx_path) || rename(w->bin_tmp, w->bin_path)) {
-        seterr(err, errlen, "%s: rename failed: %s", w->bin_path, strerror(errno));
+        qseterr(err, errlen, "%s: rename failed: %s", w->bin_path, strerror(errno));
         unlink(w->idx_tmp);
         unlink(w->bin_tmp);
         writer_free(w);
@@ -391,12 +382,12 @@ static int map_file(const char *path, void **map, size_t *len, int *missing, cha
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (missing && errno == ENOENT) *missing = 1;
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        qseterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st)) {
-        seterr(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        qseterr(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -404,7 +395,7 @@ static int map_file(const char *path, void **map, size_t *len, int *missing, cha
     if (*len) {
         void *p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED) {
-            seterr(err, errlen, "%s: cannot map: %s", path, strerror(errno));
+            qseterr(err, errlen, "%s: cannot map: %s", path, strerror(errno));
             close(fd);
             return -1;
         }
@@ -419,16 +410,16 @@ int qshard_open(qshard *s, const char *bin_path, int need_idx, char *err, size_t
     memset(s, 0, sizeof *s);
     if (map_file(bin_path, &s->map_bin, &s->map_bin_len, NULL, err, errlen)) return -1;
     if (s->map_bin_len < QSHARD_HEADER_BYTES) {
-        seterr(err, errlen, "%s:0: shorter than the %d-byte header", bin_path, QSHARD_HEADER_BYTES);
+        qseterr(err, errlen, "%s:0: shorter than the %d-byte header", bin_path, QSHARD_HEADER_BYTES);
         goto fail;
     }
     const int32_t *hdr = s->map_bin;
     if (hdr[0] != QSHARD_MAGIC) {
-        seterr(err, errlen, "%s:0: bad magic %d (expected %d)", bin_path, hdr[0], QSHARD_MAGIC);
+        qseterr(err, errlen, "%s:0: bad magic %d (expected %d)", bin_path, hdr[0], QSHARD_MAGIC);
         goto fail;
     }
     if (hdr[1] != 1 && hdr[1] != 2) {
-        seterr(err, errlen, "%s:4: unknown version %d", bin_path, hdr[1]);
+        qseterr(err, errlen, "%s:4: unknown version %d", bin_path, hdr[1]);
         goto fail;
     }
     s->version = hdr[1];
@@ -436,7 +427,7 @@ int qshard_open(qshard *s, const char *bin_path, int need_idx, char *err, size_t
     size_t body = s->map_bin_len - QSHARD_HEADER_BYTES;
     uint64_t want = (uint64_t)(uint32_t)hdr[2];
     if (body % width || body / width != want) {
-        seterr(err, errlen, "%s:8: header says %llu tokens but the file holds %.1f", bin_path,
+        qseterr(err, errlen, "%s:8: header says %llu tokens but the file holds %.1f", bin_path,
                (unsigned long long)want, (double)body / (double)width);
         goto fail;
     }
@@ -451,12 +442,12 @@ int qshard_open(qshard *s, const char *bin_path, int need_idx, char *err, size_t
             free(idx);
             return 0;
         }
-        seterr(err, errlen, "%s", ierr);
+        qseterr(err, errlen, "%s", ierr);
         free(idx);
         goto fail;
     }
     if (s->map_idx_len % 8) {
-        seterr(err, errlen, "%s:0: size %zu is not a multiple of 8", idx, s->map_idx_len);
+        qseterr(err, errlen, "%s:0: size %zu is not a multiple of 8", idx, s->map_idx_len);
         free(idx);
         goto fail;
     }
@@ -465,7 +456,7 @@ int qshard_open(qshard *s, const char *bin_path, int need_idx, char *err, size_t
     uint64_t prev = 0;
     for (uint64_t i = 0; i < s->n_docs; i++) {
         if (s->doc_ends[i] < prev || s->doc_ends[i] > s->n_tokens) {
-            seterr(err, errlen, "%s:%llu: document end %llu out of order or past the %llu tokens",
+            qseterr(err, errlen, "%s:%llu: document end %llu out of order or past the %llu tokens",
                    idx, (unsigned long long)(i * 8), (unsigned long long)s->doc_ends[i],
                    (unsigned long long)s->n_tokens);
             free(idx);
@@ -474,7 +465,7 @@ int qshard_open(qshard *s, const char *bin_path, int need_idx, char *err, size_t
         prev = s->doc_ends[i];
     }
     if (prev != s->n_tokens) {
-        seterr(err, errlen, "%s:%zu: documents end at token %llu but the shard has %llu", idx,
+        qseterr(err, errlen, "%s:%zu: documents end at token %llu but the shard has %llu", idx,
                s->map_idx_len, (unsigned long long)prev, (unsigned long long)s->n_tokens);
         free(idx);
         goto fail;
@@ -497,7 +488,7 @@ int qshard_file_checksum(const char *path, char hex[17], char *err, size_t errle
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        qseterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     int rc = checksum_fd(fd, path, hex, err, errlen);

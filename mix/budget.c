@@ -1,5 +1,6 @@
 /* budget.c - see budget.h. */
 #include "budget.h"
+#include "../common/cli.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -109,16 +110,6 @@ const qaccel *qbudget_accel_at(size_t i) { return i < N_ACCELS ? &accels[i] : NU
 
 /* ---- solving for the missing quantities ---- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int qbudget_solve(const qbudget_in *in, qbudget_out *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -132,13 +123,13 @@ int qbudget_solve(const qbudget_in *in, qbudget_out *out, char *err, size_t errl
                       ? (in->attn_factor > 0 ? in->attn_factor : 6.0) * in->n_layer * in->d_model * (double)in->ctx
                       : 0.0;
     if (!gN && !gD && !gC) {
-        seterr(err, errlen, "give at least one of parameters, tokens or FLOPs");
+        qseterr(err, errlen, "give at least one of parameters, tokens or FLOPs");
         return -1;
     }
     if (gN && gD && gC) {
         double want = (6.0 * N + attn) * D;
         if (fabs(want - C) > 0.01 * C) {
-            seterr(err, errlen, "parameters, tokens and FLOPs disagree: (6 N + attention) D = %.4g, not %.4g",
+            qseterr(err, errlen, "parameters, tokens and FLOPs disagree: (6 N + attention) D = %.4g, not %.4g",
                    want, C);
             return -1;
         }
@@ -151,7 +142,7 @@ int qbudget_solve(const qbudget_in *in, qbudget_out *out, char *err, size_t errl
     } else if (gD && gC) {
         N = (C / D - attn) / 6.0;
         if (N <= 0) {
-            seterr(err, errlen, "the attention term alone exceeds C / D");
+            qseterr(err, errlen, "the attention term alone exceeds C / D");
             return -1;
         }
         out->solved = "params";

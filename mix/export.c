@@ -3,6 +3,7 @@
  * only the document ends of the current shard in memory (8 bytes a
  * document), writing the index when the shard closes. */
 #include "export.h"
+#include "../common/cli.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,16 +29,6 @@ struct mix_sink {
 };
 
 #define CONV_TOKENS 65536
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static char *joinf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *joinf(const char *fmt, ...)
@@ -200,7 +191,7 @@ static int write_megatron_index(mix_sink *s, char *err, size_t errlen)
     for (size_t i = 0; i < n; i++) {
         uint64_t len = s->ends[i] - prev;
         if (len > INT32_MAX) {
-            seterr(err, errlen, "%s: a document of %llu tokens does not fit Megatron's int32 lengths",
+            qseterr(err, errlen, "%s: a document of %llu tokens does not fit Megatron's int32 lengths",
                    s->index_path, (unsigned long long)len);
             free(buf);
             return -1;

@@ -1,5 +1,6 @@
 /* mixture.c - see mixture.h. */
 #include "mixture.h"
+#include "../common/cli.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -11,16 +12,6 @@
 
 /* Purposes, so one seed gives independent streams of randomness. */
 enum { KEY_VAL = 1, KEY_EPOCH = 2, KEY_JITTER = 3, KEY_VJITTER = 4 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Splits `total` into integers proportional to x[i] (which sum to total up
  * to rounding): floors, then the leftover units to the largest fractional
@@ -66,7 +57,7 @@ int mix_plan_make(mix_plan *p, mix_source *srcs, size_t n, const mix_config *cfg
     p->n = n;
     p->cfg = *cfg;
     if (!n) {
-        seterr(err, errlen, "no sources");
+        qseterr(err, errlen, "no sources");
         return -1;
     }
     p->alloc = calloc(n, sizeof *p->alloc);
@@ -79,7 +70,7 @@ int mix_plan_make(mix_plan *p, mix_source *srcs, size_t n, const mix_config *cfg
 
     for (size_t i = 0; i < n; i++) p->weight_sum += srcs[i].weight;
     if (!(p->weight_sum > 0)) {
-        seterr(err, errlen, "the weights sum to 0");
+        qseterr(err, errlen, "the weights sum to 0");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -96,7 +87,7 @@ int mix_plan_make(mix_plan *p, mix_source *srcs, size_t n, const mix_config *cfg
         mix_alloc *a = &p->alloc[i];
         a->val_target = u[i];
         if (a->val_target > s->n_tokens) {
-            seterr(err, errlen, "source '%s': its validation share %s exceeds its %s tokens", s->name,
+            qseterr(err, errlen, "source '%s': its validation share %s exceeds its %s tokens", s->name,
                    qbudget_human((double)a->val_target, h1, sizeof h1),
                    qbudget_human((double)s->n_tokens, h2, sizeof h2));
             goto out;
@@ -150,7 +141,7 @@ int mix_plan_make(mix_plan *p, mix_source *srcs, size_t n, const mix_config *cfg
         int any_free = 0;
         for (size_t i = 0; i < n; i++) any_free |= !capped[i] && srcs[i].weight > 0;
         if (cfg->renormalise && (!any_free || sumx < (double)total - 0.5)) {
-            seterr(err, errlen, "not enough data for %s train tokens even with every source at its max_epochs "
+            qseterr(err, errlen, "not enough data for %s train tokens even with every source at its max_epochs "
                                 "(%s short)", qbudget_human((double)total, h1, sizeof h1),
                    qbudget_human((double)total - sumx, h2, sizeof h2));
             goto out;
@@ -164,14 +155,14 @@ int mix_plan_make(mix_plan *p, mix_source *srcs, size_t n, const mix_config *cfg
         a->share = u[i];
         a->capped = capped[i];
         if (a->share && !a->avail) {
-            seterr(err, errlen, "source '%s': no train tokens left after its validation share, but it should give %s",
+            qseterr(err, errlen, "source '%s': no train tokens left after its validation share, but it should give %s",
                    srcs[i].name, qbudget_human((double)a->share, h1, sizeof h1));
             goto out;
         }
         a->epochs = a->avail ? (double)a->share / (double)a->avail : 0;
         if (a->max_epochs > 0 && a->epochs > a->max_epochs * (1 + 1e-9)) {
             double over = a->epochs - a->max_epochs;
-            seterr(err, errlen,
+            qseterr(err, errlen,
                    "source '%s': weight %g x %s train tokens = %s needs %.3f epochs of its %s available "
                    "tokens, %.3f over its max_epochs %g (%s tokens too many); lower its weight, raise "
                    "max_epochs, add data, or pass --renormalise",

@@ -11,16 +11,6 @@
 
 #include "../common/cli.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* "0.6", "60%". */
 static int parse_weight(const char *s, size_t n, double *out)
 {
@@ -55,7 +45,7 @@ int mix_source_parse(const char *spec, mix_source *s, char *err, size_t errlen)
     memset(s, 0, sizeof *s);
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec) {
-        seterr(err, errlen, "source '%s': expected name=DIR:weight[:max_epochs]", spec);
+        qseterr(err, errlen, "source '%s': expected name=DIR:weight[:max_epochs]", spec);
         return -1;
     }
     const char *rest = eq + 1;
@@ -63,12 +53,12 @@ int mix_source_parse(const char *spec, mix_source *s, char *err, size_t errlen)
     /* Up to two numeric fields on the right. */
     const char *c1 = memrchr(rest, ':', len);
     if (!c1) {
-        seterr(err, errlen, "source '%s': no weight (name=DIR:weight[:max_epochs])", spec);
+        qseterr(err, errlen, "source '%s': no weight (name=DIR:weight[:max_epochs])", spec);
         return -1;
     }
     double last, prev;
     if (parse_weight(c1 + 1, len - (size_t)(c1 + 1 - rest), &last)) {
-        seterr(err, errlen, "source '%s': '%s' is not a weight", spec, c1 + 1);
+        qseterr(err, errlen, "source '%s': '%s' is not a weight", spec, c1 + 1);
         return -1;
     }
     const char *c2 = c1 > rest ? memrchr(rest, ':', (size_t)(c1 - rest)) : NULL;
@@ -81,12 +71,12 @@ int mix_source_parse(const char *spec, mix_source *s, char *err, size_t errlen)
         const char *tc = memchr(t0, ':', len - 5);
         double tokens;
         if (!tc || parse_count_n(t0, (size_t)(tc - t0), &tokens)) {
-            seterr(err, errlen, "source '%s': expected name=size:TOKENS:weight[:max_epochs]", spec);
+            qseterr(err, errlen, "source '%s': expected name=size:TOKENS:weight[:max_epochs]", spec);
             return -1;
         }
         if (tc != c1) {
             if (c2 != tc || parse_weight(tc + 1, (size_t)(c1 - tc - 1), &prev)) {
-                seterr(err, errlen, "source '%s': expected name=size:TOKENS:weight[:max_epochs]", spec);
+                qseterr(err, errlen, "source '%s': expected name=size:TOKENS:weight[:max_epochs]", spec);
                 return -1;
             }
             weight = prev;
@@ -101,13 +91,13 @@ int mix_source_parse(const char *spec, mix_source *s, char *err, size_t errlen)
             path_end = c2;
         }
         if (path_end == rest) {
-            seterr(err, errlen, "source '%s': empty directory", spec);
+            qseterr(err, errlen, "source '%s': empty directory", spec);
             return -1;
         }
         s->dir = strndup(rest, (size_t)(path_end - rest));
     }
     if (max_epochs < 0 || (max_epochs > 0 && max_epochs < 1e-9)) {
-        seterr(err, errlen, "source '%s': max_epochs must be positive", spec);
+        qseterr(err, errlen, "source '%s': max_epochs must be positive", spec);
         free(s->dir);
         return -1;
     }
@@ -121,7 +111,7 @@ int mix_source_read_file(const char *path, mix_source **srcs, size_t *n, char *e
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        qseterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     char *line = NULL;
@@ -140,7 +130,7 @@ int mix_source_read_file(const char *path, mix_source **srcs, size_t *n, char *e
         mix_source s;
         char e[400];
         if (mix_source_parse(p, &s, e, sizeof e)) {
-            seterr(err, errlen, "%s:line %d: %s", path, lineno, e);
+            qseterr(err, errlen, "%s:line %d: %s", path, lineno, e);
             rc = -1;
             break;
         }
@@ -175,13 +165,13 @@ int mix_source_open(mix_source *s, char *err, size_t errlen)
     if (s->declared) return 0;
     char e[600];
     if (qmanifest_read(&s->man, s->dir, e, sizeof e)) {
-        seterr(err, errlen, "source '%s': %s", s->name, e);
+        qseterr(err, errlen, "source '%s': %s", s->name, e);
         return -1;
     }
     size_t n_train = 0;
     for (size_t i = 0; i < s->man.n_shards; i++) n_train += !strcmp(s->man.shards[i].split, "train");
     if (!n_train) {
-        seterr(err, errlen, "source '%s': %s: the manifest lists no train shards", s->name, s->dir);
+        qseterr(err, errlen, "source '%s': %s: the manifest lists no train shards", s->name, s->dir);
         return -1;
     }
     s->shard_paths = calloc(n_train, sizeof *s->shard_paths);
@@ -200,14 +190,14 @@ int mix_source_open(mix_source *s, char *err, size_t errlen)
         s->shard_paths[j] = p;
         qshard sh;
         if (qshard_open(&sh, p, 1, e, sizeof e)) {
-            seterr(err, errlen, "source '%s': %s", s->name, e);
+            qseterr(err, errlen, "source '%s': %s", s->name, e);
             return -1;
         }
         uint64_t ntok = sh.n_tokens, ndocs = sh.n_docs;
         s->shard_version[j] = (unsigned char)sh.version;
         qshard_close(&sh);   /* validated; from here on, pread */
         if (ntok != ms->tokens || ndocs != ms->docs) {
-            seterr(err, errlen, "source '%s': %s: holds %llu tokens / %llu docs but the manifest says %llu / %llu",
+            qseterr(err, errlen, "source '%s': %s: holds %llu tokens / %llu docs but the manifest says %llu / %llu",
                    s->name, p, (unsigned long long)ntok, (unsigned long long)ndocs,
                    (unsigned long long)ms->tokens, (unsigned long long)ms->docs);
             return -1;
@@ -219,7 +209,7 @@ int mix_source_open(mix_source *s, char *err, size_t errlen)
         s->bin_fds[j] = open(p, O_RDONLY | O_CLOEXEC);
         s->idx_fds[j] = open(idx, O_RDONLY | O_CLOEXEC);
         if (s->bin_fds[j] < 0 || s->idx_fds[j] < 0) {
-            seterr(err, errlen, "source '%s': %s: cannot open: %s", s->name, s->bin_fds[j] < 0 ? p : idx,
+            qseterr(err, errlen, "source '%s': %s: cannot open: %s", s->name, s->bin_fds[j] < 0 ? p : idx,
                    strerror(errno));
             free(idx);
             return -1;
@@ -235,7 +225,7 @@ int mix_source_open(mix_source *s, char *err, size_t errlen)
     }
     s->n_docs = s->doc_base[s->n_shards];
     if (!s->n_docs) {
-        seterr(err, errlen, "source '%s': %s holds no documents", s->name, s->dir);
+        qseterr(err, errlen, "source '%s': %s holds no documents", s->name, s->dir);
         return -1;
     }
     return 0;
@@ -287,7 +277,7 @@ int mix_source_read(const mix_source *s, size_t shard, uint64_t start, uint64_t 
     size_t width = mix_source_width(s, shard);
     off_t off = (off_t)(QSHARD_HEADER_BYTES + start * width);
     if (pread_all(s->bin_fds[shard], buf, (size_t)n * width, off)) {
-        seterr(err, errlen, "%s:%llu: read failed: %s", s->shard_paths[shard], (unsigned long long)off,
+        qseterr(err, errlen, "%s:%llu: read failed: %s", s->shard_paths[shard], (unsigned long long)off,
                errno ? strerror(errno) : "file shrank while mixing");
         return -1;
     }
