@@ -94,16 +94,9 @@ int cmd_cat(int argc, char **argv)
         case O_NO_COMPRESS: wo.compress = 0; break;
         case O_PREFIX: wo.prefix = optarg; break;
         case O_TEXT_FIELD: o.text_field = optarg; break;
-        case 'j': {
-            char *end;
-            long j = strtol(optarg, &end, 10);
-            if (*end || j < 1 || j > 4096) {
-                qerr("-j: '%s' is not a thread count", optarg);
-                return QEXIT_USAGE;
-            }
-            o.jobs = (int)j;
+        case 'j':
+            if (cli_parse_jobs(optarg, &o.jobs)) return QEXIT_USAGE;
             break;
-        }
         case O_SHARD:
             if (cli_parse_shard(optarg, &shard_i, &shard_n)) {
                 qerr("--shard: '%s' is not I/N with 0 <= I < N", optarg);

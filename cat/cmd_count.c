@@ -64,16 +64,9 @@ int cmd_count(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
         switch (c) {
         case O_TEXT_FIELD: o.text_field = optarg; break;
-        case 'j': {
-            char *end;
-            long j = strtol(optarg, &end, 10);
-            if (*end || j < 1 || j > 4096) {
-                qerr("-j: '%s' is not a thread count", optarg);
-                return QEXIT_USAGE;
-            }
-            o.jobs = (int)j;
+        case 'j':
+            if (cli_parse_jobs(optarg, &o.jobs)) return QEXIT_USAGE;
             break;
-        }
         case O_SHARD:
             if (cli_parse_shard(optarg, &shard_i, &shard_n)) {
                 qerr("--shard: '%s' is not I/N with 0 <= I < N", optarg);

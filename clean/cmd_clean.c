@@ -482,13 +482,9 @@ int cmd_clean(int argc, char **argv)
         case 'o': wo.out = optarg; break;
         case O_FORCE: force = 1; break;
         case O_TEXT_FIELD: text_field = optarg; break;
-        case 'j': {
-            char *end;
-            long j = strtol(optarg, &end, 10);
-            if (*end || j < 1 || j > 4096) { qerr("-j: '%s' is not a thread count", optarg); goto out; }
-            jobs = (int)j;
+        case 'j':
+            if (cli_parse_jobs(optarg, &jobs)) goto out;
             break;
-        }
         case O_SHARD:
             if (cli_parse_shard(optarg, &shard_i, &shard_n)) {
                 qerr("--shard: '%s' is not I/N with 0 <= I < N", optarg);

@@ -100,6 +100,19 @@ void cli_shard_default(unsigned *i, unsigned *n)
     *n = (unsigned)c;
 }
 
+int cli_parse_jobs(const char *s, int *jobs)
+{
+    char *end;
+    errno = 0;
+    long j = strtol(s, &end, 10);
+    if (errno || end == s || *end || j < 1 || j > 4096) {
+        qerr("-j: '%s' is not a thread count", s);
+        return -1;
+    }
+    *jobs = (int)j;
+    return 0;
+}
+
 int cli_jobs_default(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

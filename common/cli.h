@@ -38,6 +38,9 @@ int cli_parse_shard(const char *s, unsigned *i, unsigned *n);
 /* Defaults from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT, else 0/1.
  * (SLURM_ARRAY_TASK_ID is taken relative to SLURM_ARRAY_TASK_MIN when set.) */
 void cli_shard_default(unsigned *i, unsigned *n);
+/* -j N: an integer 1..4096. Returns 0, or -1 after printing
+ * "-j: '<s>' is not a thread count" (the caller exits QEXIT_USAGE). */
+int cli_parse_jobs(const char *s, int *jobs);
 /* Number of online cores, at least 1. */
 int cli_jobs_default(void);
 /* "123", "64K", "100M", "2G", "1T" (powers of 1024 for K/M/G/T; also "1e9").

@@ -520,6 +520,16 @@ fail:
     return -1;
 }
 
+int64_t qinputs_total_size(const qinputs *in)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        struct stat st;
+        if (stat(in->paths[i], &st) == 0 && S_ISREG(st.st_mode)) total += st.st_size;
+    }
+    return total;
+}
+
 void qinputs_free(qinputs *in)
 {
     for (size_t i = 0; i < in->n; i++) free(in->paths[i]);

@@ -79,6 +79,8 @@ typedef struct qinputs {
 int qinputs_expand(qinputs *out, char **args, int nargs, unsigned shard, unsigned nshards,
                    char *err, size_t errlen);
 void qinputs_free(qinputs *in);
+/* Sum of the sizes of the inputs that are local files (for progress). */
+int64_t qinputs_total_size(const qinputs *in);
 
 /* Read a whole small file (config, vocabulary, manifest) into sb, with
  * transparent decompression. Returns 0 or -1 with err filled. */

@@ -304,16 +304,9 @@ int cmd_ingest(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': wo.out = optarg; break;
-        case 'j': {
-            char *end;
-            long j = strtol(optarg, &end, 10);
-            if (*end || j < 1 || j > 4096) {
-                qerr("-j: '%s' is not a thread count", optarg);
-                return QEXIT_USAGE;
-            }
-            jobs = (int)j;
+        case 'j':
+            if (cli_parse_jobs(optarg, &jobs)) return QEXIT_USAGE;
             break;
-        }
         case O_SOURCE: source = optarg; break;
         case O_TYPES:
             if (convert_parse_types(optarg, &R.types)) {

@@ -261,11 +261,7 @@ int cmd_bpe_train(int argc, char **argv)
         ctx.ws[i].pt = qpretok_scratch_new();
         qdoc_init(&ctx.ws[i].doc);
     }
-    int64_t total = 0;
-    for (size_t i = 0; i < in.n; i++) {
-        struct stat st;
-        if (stat(in.paths[i], &st) == 0) total += st.st_size;
-    }
+    int64_t total = qinputs_total_size(&in);
     ctx.prog = qprogress_new("quern bpe train: counting", (uint64_t)total, force_prog);
     qpipe_ops ops = { train_produce, train_work, train_consume, train_discard };
     qpipe_run(jobs, &ops, &ctx, 0);

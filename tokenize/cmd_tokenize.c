@@ -375,11 +375,7 @@ int cmd_tokenize(int argc, char **argv)
         ctx.ws[i].s = qbpe_scratch_new();
         qdoc_init(&ctx.ws[i].doc);
     }
-    int64_t total = 0;
-    for (size_t i = 0; i < in.n; i++) {
-        struct stat st;
-        if (stat(in.paths[i], &st) == 0) total += st.st_size;
-    }
+    int64_t total = qinputs_total_size(&in);
     ctx.prog = qprogress_new("quern tokenize", (uint64_t)total, force_prog);
     qpipe_ops ops = { tok_produce, tok_work, tok_consume, tok_discard };
     qpipe_run(jobs, &ops, &ctx, 0);
