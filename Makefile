@@ -39,19 +39,30 @@ ifeq ($(SAN),1)
   NO_CUDA  := 1
 endif
 
-# ---- CUDA: compiled whenever nvcc is present (and NO_CUDA is not set) ----
+# ---- CUDA: compiled whenever nvcc and the CUDA runtime libraries are present ----
+# nvcc may be a wrapper script outside the toolkit (/usr/local/bin/nvcc), so the
+# toolkit root is asked of nvcc itself (its TOP), not derived from nvcc's path.
+# Without libcudart/libcublas next to it the build falls back to CPU-only.
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 ifneq ($(NVCC),)
 ifeq ($(NO_CUDA),)
-  CUDA_HOME  := $(patsubst %/bin/nvcc,%,$(NVCC))
-  CUDA_SRCS  := $(wildcard trainer/*.cu)
+  CUDA_HOME ?= $(shell $(NVCC) --dryrun -c -x cu /dev/null -o /dev/null 2>&1 | \
+                 sed -n 's/^\#\$$ TOP=//p' | head -n1 | xargs -r realpath 2>/dev/null)
+  CUDA_LIBDIR := $(firstword $(foreach d,$(CUDA_HOME)/lib64 $(CUDA_HOME)/targets/x86_64-linux/lib \
+                   $(patsubst %/bin/nvcc,%,$(NVCC))/lib64 /usr/local/cuda/lib64,\
+                   $(if $(and $(wildcard $(d)/libcudart.so),$(wildcard $(d)/libcublas.so),$(wildcard $(d)/libcublasLt.so)),$(d))))
+  ifeq ($(CUDA_LIBDIR),)
+    $(warning nvcc found ($(NVCC)) but not libcudart/libcublas/libcublasLt; building without CUDA)
+  else
+    CUDA_SRCS  := $(wildcard trainer/*.cu)
+  endif
   CUDA_ARCHS ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
                 -gencode arch=compute_90,code=compute_90
   NVCCFLAGS  ?= -O3 -std=c++17 $(CUDA_ARCHS) -I. -Xcompiler -Wall,-Wextra,-Werror -MMD -MP
   ifneq ($(CUDA_SRCS),)
     CFLAGS   += -DQUERN_CUDA
     CXXFLAGS += -DQUERN_CUDA
-    LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas -lcudart
+    LDLIBS   += -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublasLt -lcublas -lcudart
   endif
 endif
 endif
