@@ -10,7 +10,10 @@
 #    random from the same sample's vocabulary (so unrelated to each other);
 #    5% are near copies of an earlier document with one word replaced, 1%
 #    exact copies: MB/s, peak RSS (GNU time), RSS per million documents, and
-#    quern's own memory.bytes_per_doc (index only) from --stats.
+#    quern's own memory.bytes_per_doc (index only) from --stats, for the
+#    default (keys only), --clusters (keys and representatives) and --verify.
+# Peak RSS includes what the quern binary holds before reading anything
+# (compare `/usr/bin/time -f %M $QUERN dedup --help`).
 # MB/s is given per wall second and per CPU second (user+sys), since a shared
 # machine's wall time is noisy.
 # Each timing is the best of REPS (default 2) runs.
@@ -43,9 +46,9 @@ import json, sys
 label, nbytes, docs, secs, rss_kb, stats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 cpu = float(sys.argv[7])
 s = json.load(open(stats))
-print("%-34s %7.1f MB/s wall %6.1f MB/cpu-s  %6.2fs  docs %d -> %d (exact -%d, near -%d)  peak RSS %.0f MiB = %.0f MiB per 1M docs  index %.0f B/doc (target %d)"
+print("%-34s %7.1f MB/s wall %6.1f MB/cpu-s  %6.2fs  docs %d -> %d (exact -%d, near -%d)  peak RSS %.0f MiB = %.0f MiB per 1M docs  index (%s) %.0f B/doc (target %d)"
       % (label, nbytes / 1e6 / secs, nbytes / 1e6 / max(cpu, 1e-3), secs, s["docs_in"], s["docs_out"], s["removed"]["exact"], s["removed"]["near"],
-         rss_kb / 1024, rss_kb / 1024 / docs * 1e6, s["memory"]["bytes_per_doc"], s["memory"]["target_bytes_per_doc"]))
+         rss_kb / 1024, rss_kb / 1024 / docs * 1e6, s["memory"].get("index", "?"), s["memory"]["bytes_per_doc"], s["memory"]["target_bytes_per_doc"]))
 PY
 }
 
@@ -83,4 +86,5 @@ PY
 fi
 sb=$(stat -c %s "$SYN")
 run "synthetic $DOCS docs, -j $(nproc)" "$sb" "$DOCS" "$SYN"
+run "synthetic $DOCS docs, --clusters" "$sb" "$DOCS" --clusters "$OUT/dedup_clusters.jsonl" "$SYN"
 run "synthetic $DOCS docs, --verify 0.8" "$sb" "$DOCS" --verify 0.8 "$SYN"

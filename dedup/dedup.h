@@ -120,14 +120,19 @@ void dd_band_keys(const uint64_t *sig, unsigned bands, unsigned rows, uint64_t *
 double dd_lsh_probability(double s, unsigned bands, unsigned rows);
 
 /* Per-band bucket index: key -> representative (first) document number.
- * Memory: about 12.5 bytes per distinct key (a sorted run of 8-byte keys and
- * 4-byte values, a directory, a small delta table; see tables.c). */
+ * Memory: about 11 bytes per distinct key at scale (a sorted run of keys
+ * stored in 6-8 bytes and 4-byte values, a directory, a small delta table;
+ * see tables.c). The membership variant (_new_set) keeps no representatives,
+ * only the keys: about 7 bytes per distinct key, for when "seen before?" is
+ * all a caller needs. */
 typedef struct dd_bandidx dd_bandidx;
 dd_bandidx *dd_bandidx_new(unsigned bands);
+dd_bandidx *dd_bandidx_new_set(unsigned bands);
 void dd_bandidx_free(dd_bandidx *x);
-/* For each band, if keys[j] is present, reps[j] = its representative, else
- * reps[j] = UINT32_MAX and (when insert) doc becomes the representative.
- * Returns the number of bands that had a representative. */
+/* For each band, if keys[j] is present, reps[j] = its representative (0 in
+ * a membership index), else reps[j] = UINT32_MAX and (when insert) doc
+ * becomes the representative. reps may be NULL. Returns the number of bands
+ * whose key was present. */
 unsigned dd_bandidx_probe(dd_bandidx *x, const uint64_t *keys, uint32_t doc, int insert,
                           uint32_t *reps);
 /* Bytes this index would hold after inserting `more` new keys in every band
@@ -139,9 +144,12 @@ size_t dd_bandidx_bytes(const dd_bandidx *x);
 typedef struct dd_key128 { uint64_t hi, lo; } dd_key128;
 dd_key128 dd_exact_key(const char *data, size_t len);   /* XXH3_128bits */
 
-/* 128-bit key -> first document number */
+/* 128-bit key -> first document number (18-20 bytes per key and a little);
+ * the set variant (_new_set) keeps only the keys (14-16 bytes and a little)
+ * and reports 0 as every key's first document. */
 typedef struct dd_keyset128 dd_keyset128;
 dd_keyset128 *dd_keyset128_new(void);
+dd_keyset128 *dd_keyset128_new_set(void);
 void dd_keyset128_free(dd_keyset128 *s);
 /* Returns 1 if the key was already present (*first = the value it was
  * inserted with, when first is not NULL), 0 if it was inserted now with val. */

@@ -11,10 +11,17 @@
  *      edge (exact or near) to an earlier document. --keep longest needs the
  *      whole picture first: it reads the inputs a second time to write.
  *
- * Memory per document: per band one 8-byte key and a 4-byte document number
- * in a sorted run (tables.c), only for keys not seen before; 8 bytes of
- * reference (input, line); the exact key table. --stats prints the
- * measured bytes per document. --verify also keeps the shingle set (8 bytes
+ * Memory per document: per band one key in a sorted run (tables.c; 6 bytes
+ * from ~200,000 documents), only for keys not seen before, and the exact key
+ * (14 bytes). That is all the
+ * default (--keep first, no --verify, --clusters or --pairs) needs, since a
+ * document is removed iff one of its keys was seen before: the "lean" mode.
+ * The options that need to know WHICH earlier document matched (to verify
+ * it, to build clusters, to report pairs, to pick the longest) also keep a
+ * 4-byte document number per band key and exact key, an 8-byte reference
+ * (input, line) per document and the joined edges; --stats then also counts
+ * candidate pairs and clusters. --stats prints the measured bytes per
+ * document. --verify also keeps the shingle set (8 bytes
  * per distinct shingle) of every document that became a bucket
  * representative, because any of them can be a later document's candidate:
  * that is not a small constant, so it counts against --max-memory like the
@@ -35,6 +42,7 @@ typedef struct mem_state {
     qdoc_writer *w;
     qprogress *prog;
     int write_now;            /* keep first: write during the pass */
+    int lean;                 /* membership only: no representatives, refs, edges */
     dd_bandidx *bands;
     dd_keyset128 *text_keys, *url_keys;
     uint64_t *refs;           /* document number -> reference */
@@ -49,6 +57,7 @@ typedef struct mem_state {
     /* counters */
     uint64_t bytes_in, bytes_out, docs_out, bad_lines;
     uint64_t candidate_pairs, verify_rejected, no_shingles;
+    uint64_t lean_removed_exact, lean_removed_near;
     uint64_t peak_bytes;
     int failed;
     int strict_stop;          /* --strict met a bad line: what came before stands */
@@ -60,10 +69,12 @@ static uint64_t index_bytes(const mem_state *s, size_t more)
     if (s->bands) b += dd_bandidx_bytes_after(s->bands, more);
     if (s->text_keys) b += dd_keyset128_bytes_after(s->text_keys, more);
     if (s->url_keys) b += dd_keyset128_bytes_after(s->url_keys, more);
-    size_t cap = s->cap_docs;
-    if (s->n_docs + more > cap) cap = cap ? 2 * cap : 4096;
-    b += cap * sizeof *s->refs;
-    if (s->lens) b += cap * sizeof *s->lens;
+    if (!s->lean) {
+        size_t cap = s->cap_docs;
+        if (s->n_docs + more > cap) cap = cap ? 2 * cap : 4096;
+        b += cap * sizeof *s->refs;
+        if (s->lens) b += cap * sizeof *s->lens;
+    }
     b += s->store_bytes + (s->store_index ? dd_map_bytes(s->store_index) : 0) +
          s->cap_store * sizeof *s->store;
     b += s->edges.cap * sizeof *s->edges.v;
@@ -80,6 +91,26 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The lean mode's decision: removed iff a key was seen before. The counts
+ * match dd_resolve's for --keep first: exact if an exact key matched (text
+ * or URL), else near. Band keys are inserted in every case, as the full
+ * mode does. */
+static void decide_lean(mem_state *s, dd_feat *f, uint32_t me, int *removed)
+{
+    if (s->text_keys && dd_keyset128_insert(s->text_keys, f->text_key, me, NULL)) *removed = 1;
+    if (s->url_keys && f->has_url && dd_keyset128_insert(s->url_keys, f->url_key, me, NULL)) *removed = 1;
+    if (*removed) s->lean_removed_exact++;
+    if (!s->bands) return;
+    if (f->no_shingles) {
+        s->no_shingles++;
+        return;
+    }
+    if (dd_bandidx_probe(s->bands, f->band_keys, me, 1, NULL) && !*removed) {
+        s->lean_removed_near++;
+        *removed = 1;
+    }
+}
+
 /* One document, in input order. Returns 0, or -1 to stop (error printed). */
 static int decide(mem_state *s, dd_feat *f, int *removed)
 {
@@ -92,6 +123,11 @@ static int decide(mem_state *s, dd_feat *f, int *removed)
     if (need > s->peak_bytes) s->peak_bytes = need;
     if (dd_memory_check(o, need, s->n_docs, "the in-memory index (buckets, exact keys, --verify shingles)",
                         "raise --max-memory or use the phased mode (quern dedup signatures ...)")) return -1;
+    *removed = 0;
+    if (s->lean) {
+        decide_lean(s, f, (uint32_t)s->n_docs++, removed);
+        return 0;
+    }
     if (s->n_docs == s->cap_docs) {
         s->cap_docs = s->cap_docs ? 2 * s->cap_docs : 4096;
         s->refs = realloc(s->refs, s->cap_docs * sizeof *s->refs);
@@ -104,7 +140,6 @@ static int decide(mem_state *s, dd_feat *f, int *removed)
     uint32_t me = (uint32_t)s->n_docs++;
     s->refs[me] = f->ref;
     if (s->lens) s->lens[me] = f->text_len;
-    *removed = 0;
 
     uint32_t first;
     if (s->text_keys && dd_keyset128_insert(s->text_keys, f->text_key, me, &first)) {
@@ -273,6 +308,9 @@ int dd_run_memory(const dd_opts *o, char **paths, size_t n, const uint64_t *inpu
                 return QEXIT_USAGE;
             }
     mem_state s = { .o = o, .write_now = !longest };
+    /* only --verify, --clusters, --pairs and --keep longest ask which earlier
+     * document a match is */
+    s.lean = !longest && !(o->verify > 0) && !o->clusters_path && !o->pairs_path;
     qstats *st = o->stats_path ? qstats_new("dedup") : NULL;
     char err[512];
     qdoc_writer_opts wo = { .out = out_path };
@@ -288,13 +326,13 @@ int dd_run_memory(const dd_opts *o, char **paths, size_t n, const uint64_t *inpu
         return QEXIT_BADINPUT;
     }
     if (o->near) {
-        s.bands = dd_bandidx_new(o->params.bands);
+        s.bands = s.lean ? dd_bandidx_new_set(o->params.bands) : dd_bandidx_new(o->params.bands);
         s.reps = calloc(o->params.bands, sizeof *s.reps);
         s.cands = calloc(o->params.bands, sizeof *s.cands);
         if (!s.reps || !s.cands) abort();
     }
-    if (o->exact & DD_EXACT_TEXT) s.text_keys = dd_keyset128_new();
-    if (o->exact & DD_EXACT_URL) s.url_keys = dd_keyset128_new();
+    if (o->exact & DD_EXACT_TEXT) s.text_keys = s.lean ? dd_keyset128_new_set() : dd_keyset128_new();
+    if (o->exact & DD_EXACT_URL) s.url_keys = s.lean ? dd_keyset128_new_set() : dd_keyset128_new();
     if (o->verify > 0) s.store_index = dd_map_new();
     s.prog = qprogress_new("dedup", (uint64_t)(qdoc_reader_total_raw(s.src.reader) > 0 ? qdoc_reader_total_raw(s.src.reader) : 0),
                            o->progress);
@@ -316,7 +354,10 @@ int dd_run_memory(const dd_opts *o, char **paths, size_t n, const uint64_t *inpu
      * the documents before it (as cat does); the exit status is still 1. */
     int kept_stop = s.strict_stop || src_failed;
     if (s.failed || (rc && !kept_stop)) exit_code = QEXIT_BADINPUT;
-    if (exit_code == QEXIT_OK) {
+    if (exit_code == QEXIT_OK && s.lean) {
+        res.removed_exact = s.lean_removed_exact;
+        res.removed_near = s.lean_removed_near;
+    } else if (exit_code == QEXIT_OK) {
         dd_edges_sort(&s.edges);
         if (dd_resolve(&s.edges, o->keep, len_of, &s, o->clusters_path, o->pairs_path, &res))
             exit_code = QEXIT_BADINPUT;
@@ -363,12 +404,17 @@ int dd_run_memory(const dd_opts *o, char **paths, size_t n, const uint64_t *inpu
         qstats_set_int(st, "bad_lines", (int64_t)s.bad_lines);
         qstats_set_int(st, "removed.exact", (int64_t)res.removed_exact);
         qstats_set_int(st, "removed.near", (int64_t)res.removed_near);
-        qstats_set_int(st, "candidate_pairs", (int64_t)s.candidate_pairs);
+        /* the lean mode does not know which earlier documents matched, so
+         * it cannot count distinct candidates or clusters */
+        if (!s.lean) qstats_set_int(st, "candidate_pairs", (int64_t)s.candidate_pairs);
         qstats_set_int(st, "verify.threshold_permille", (int64_t)(o->verify * 1000 + 0.5));
         qstats_set_int(st, "verify.false_positives_removed", (int64_t)s.verify_rejected);
         qstats_set_int(st, "docs_without_shingles", (int64_t)s.no_shingles);
-        qstats_set_int(st, "clusters", (int64_t)res.clusters);
-        qstats_set_int(st, "clustered_docs", (int64_t)res.clustered_docs);
+        if (!s.lean) {
+            qstats_set_int(st, "clusters", (int64_t)res.clusters);
+            qstats_set_int(st, "clustered_docs", (int64_t)res.clustered_docs);
+        }
+        qstats_set_str(st, "memory.index", s.lean ? "keys" : "keys+representatives");
         qstats_set_int(st, "memory.peak_index_bytes", (int64_t)s.peak_bytes);
         qstats_set_num(st, "memory.bytes_per_doc",
                        s.n_docs ? (double)(s.peak_bytes - s.store_bytes) / (double)s.n_docs : 0);

@@ -52,3 +52,14 @@ $QUERN dedup -j 1 --verify 0.8 "${IN[@]}" > "$WORK/j1.jsonl"
 $QUERN dedup -j 3 --verify 0.8 "${IN[@]}" > "$WORK/j3.jsonl"
 same_file "$WORK/j1.jsonl" "$WORK/j3.jsonl"
 same_file "$WORK/j1.jsonl" "$WORK/verify/mem.jsonl"
+# without --clusters/--pairs/--verify/--keep longest the in-memory mode keeps
+# only keys (no representatives): the same documents, at any -j
+for j in 1 3; do
+  $QUERN dedup -j $j "${IN[@]}" > "$WORK/keys-default-$j.jsonl"
+  same_file "$WORK/keys-default-$j.jsonl" "$WORK/default/mem.jsonl"
+  $QUERN dedup -j $j --preset nemo "${IN[@]}" > "$WORK/keys-nemo-$j.jsonl"
+  same_file "$WORK/keys-nemo-$j.jsonl" "$WORK/nemo/mem.jsonl"
+done
+$QUERN dedup --exact text,url "${IN[@]}" > "$WORK/keys-url.jsonl"
+$QUERN dedup --exact text,url --clusters "$WORK/url-clusters.jsonl" "${IN[@]}" > "$WORK/reps-url.jsonl"
+same_file "$WORK/keys-url.jsonl" "$WORK/reps-url.jsonl"
