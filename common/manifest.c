@@ -72,8 +72,13 @@ void qmanifest_add_source(qmanifest *m, const char *name, double weight, uint64_
 
 /* ---- write ---- */
 
+/* A member's key, after a comma when it directly follows a value: the members
+ * of an inner object are then listed without tracking which comes first (the
+ * top-level members bring their own ",\n " to keep one per line). */
 static void put_key(strbuf *o, const char *k)
 {
+    char last = o->len ? o->buf[o->len - 1] : '{';
+    if (last != '{' && last != ' ' && last != '\n') sb_addc(o, ',');
     json_put_str(o, k, strlen(k));
     sb_addc(o, ':');
 }
@@ -110,11 +115,8 @@ static void render(const qmanifest *m, strbuf *o)
         put_key(o, "tokenizer");
         sb_addc(o, '{');
         put_s(o, "name", m->tok_name);
-        sb_addc(o, ',');
         put_u64(o, "vocab_size", m->vocab_size);
-        sb_addc(o, ',');
         put_u64(o, "eot", m->eot);
-        sb_addc(o, ',');
         put_s(o, "hash", m->tok_hash);
         sb_addc(o, '}');
     }
@@ -125,13 +127,9 @@ static void render(const qmanifest *m, strbuf *o)
         const qmanifest_shard *s = &m->shards[i];
         sb_adds(o, i ? ",\n  {" : "\n  {");
         put_s(o, "name", s->name);
-        sb_addc(o, ',');
         put_u64(o, "tokens", s->tokens);
-        sb_addc(o, ',');
         put_u64(o, "docs", s->docs);
-        sb_addc(o, ',');
         put_s(o, "xxh3", s->xxh3);
-        sb_addc(o, ',');
         put_s(o, "split", s->split);
         sb_addc(o, '}');
     }
@@ -144,15 +142,10 @@ static void render(const qmanifest *m, strbuf *o)
             const qmanifest_source *s = &m->sources[i];
             sb_adds(o, i ? ",\n  {" : "\n  {");
             put_s(o, "name", s->name);
-            sb_addc(o, ',');
             put_num(o, "weight", s->weight);
-            sb_addc(o, ',');
             put_u64(o, "available_tokens", s->available_tokens);
-            sb_addc(o, ',');
             put_u64(o, "tokens_taken", s->tokens_taken);
-            sb_addc(o, ',');
             put_num(o, "epochs", s->epochs);
-            sb_addc(o, ',');
             put_num(o, "realised_fraction", s->realised_fraction);
             sb_addc(o, '}');
         }
@@ -163,9 +156,7 @@ static void render(const qmanifest *m, strbuf *o)
         put_key(o, "budget");
         sb_addc(o, '{');
         put_num(o, "params", m->budget_params);
-        sb_addc(o, ',');
         put_num(o, "tokens", m->budget_tokens);
-        sb_addc(o, ',');
         put_num(o, "flops", m->budget_flops);
         sb_addc(o, '}');
     }
