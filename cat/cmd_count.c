@@ -68,10 +68,7 @@ int cmd_count(int argc, char **argv)
             if (cli_parse_jobs(optarg, &o.jobs)) return QEXIT_USAGE;
             break;
         case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) {
-                qerr("--shard: '%s' is not I/N with 0 <= I < N", optarg);
-                return QEXIT_USAGE;
-            }
+            if (cli_parse_shard(optarg, &shard_i, &shard_n)) return QEXIT_USAGE;
             break;
         case O_STRICT: o.strict = 1; break;
         case O_SKIP_BAD: o.strict = 0; break;

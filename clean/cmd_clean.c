@@ -486,10 +486,7 @@ int cmd_clean(int argc, char **argv)
             if (cli_parse_jobs(optarg, &jobs)) goto out;
             break;
         case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) {
-                qerr("--shard: '%s' is not I/N with 0 <= I < N", optarg);
-                goto out;
-            }
+            if (cli_parse_shard(optarg, &shard_i, &shard_n)) goto out;
             break;
         case O_STRICT: strict = 1; break;
         case O_PROGRESS: force_progress = 1; break;

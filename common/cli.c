@@ -77,9 +77,11 @@ int cli_parse_shard(const char *s, unsigned *i, unsigned *n)
 {
     unsigned long long a, b;
     char *end;
-    if (parse_uint(s, &end, &a) || *end != '/') return -1;
-    if (parse_uint(end + 1, &end, &b) || *end) return -1;
-    if (b == 0 || a >= b || b > 1000000) return -1;
+    if (parse_uint(s, &end, &a) || *end != '/' || parse_uint(end + 1, &end, &b) || *end ||
+        b == 0 || a >= b || b > 1000000) {
+        qerr("--shard: '%s' is not I/N with 0 <= I < N", s ? s : "");
+        return -1;
+    }
     *i = (unsigned)a;
     *n = (unsigned)b;
     return 0;

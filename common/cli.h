@@ -33,7 +33,8 @@ void qerr_off(const char *file, uint64_t offset, const char *fmt, ...)
  * error reporting: the command adds the "quern <cmd>:" prefix with qerr(). */
 void qseterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* "I/N" with 0 <= I < N. Returns 0 on success, -1 if malformed. */
+/* --shard "I/N" with 0 <= I < N. Returns 0, or -1 after printing
+ * "--shard: '<s>' is not I/N with 0 <= I < N" (the caller exits QEXIT_USAGE). */
 int cli_parse_shard(const char *s, unsigned *i, unsigned *n);
 /* Defaults from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT, else 0/1.
  * (SLURM_ARRAY_TASK_ID is taken relative to SLURM_ARRAY_TASK_MIN when set.) */

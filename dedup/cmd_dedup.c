@@ -216,11 +216,10 @@ int cmd_dedup(int argc, char **argv)
             break;
         case 'o': out = optarg; break;
         case 'j':
-            if (parse_uint(optarg, 4096, &u) || !u) { qerr("-j wants 1..4096"); return QEXIT_USAGE; }
-            o.jobs = (int)u;
+            if (cli_parse_jobs(optarg, &o.jobs)) return QEXIT_USAGE;
             break;
         case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) { qerr("bad --shard '%s' (want I/N)", optarg); return QEXIT_USAGE; }
+            if (cli_parse_shard(optarg, &shard_i, &shard_n)) return QEXIT_USAGE;
             break;
         case O_TEXT_FIELD: o.text_field = optarg; break;
         case O_STRICT: o.strict = 1; break;

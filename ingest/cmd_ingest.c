@@ -355,10 +355,7 @@ int cmd_ingest(int argc, char **argv)
             break;
         }
         case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) {
-                qerr("--shard: '%s' is not I/N with 0 <= I < N", optarg);
-                return QEXIT_USAGE;
-            }
+            if (cli_parse_shard(optarg, &shard_i, &shard_n)) return QEXIT_USAGE;
             break;
         case O_STATS: stats_path = optarg; break;
         case O_PROGRESS: force_progress = 1; break;

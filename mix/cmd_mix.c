@@ -640,12 +640,12 @@ int cmd_mix(int argc, char **argv)
         case O_PLAN: o.plan = 1; break;
         case O_JSON: o.json = 1; break;
         case O_VERIFY: o.verify = 1; break;
-        case 'j': if (cli_parse_count(optarg, &v) || v < 1) { qerr("-j: a positive number"); goto done; } o.jobs = (int)v; break;
+        case 'j': if (cli_parse_jobs(optarg, &o.jobs)) goto done; break;
         case O_FORCE: o.force = 1; break;
         case O_STATS: o.stats = optarg; break;
         case O_PROGRESS: o.progress = 1; break;
         case O_SHARD_OF:
-            if (cli_parse_shard(optarg, &o.part_i, &o.part_n)) { qerr("--shard: I/N with 0 <= I < N"); goto done; }
+            if (cli_parse_shard(optarg, &o.part_i, &o.part_n)) goto done;
             break;
         case 'h': usage(stdout); rc = QEXIT_OK; goto done;
         default: usage(stderr); goto done;

@@ -211,7 +211,7 @@ int cmd_bpe_train(int argc, char **argv)
             }
             break;
         case O_FIELD: field = optarg; break;
-        case 'j': jobs = atoi(optarg); if (jobs < 1) jobs = 1; break;
+        case 'j': if (cli_parse_jobs(optarg, &jobs)) return QEXIT_USAGE; break;
         case O_STATS: stats_path = optarg; break;
         case O_PROG: force_prog = 1; break;
         case 'h': usage(stdout); free(specials); return QEXIT_OK;

@@ -293,15 +293,12 @@ int cmd_tokenize(int argc, char **argv)
             }
             break;
         case O_ALLOW: allow = 1; break;
-        case 'j': jobs = atoi(optarg); if (jobs < 1) jobs = 1; break;
+        case 'j': if (cli_parse_jobs(optarg, &jobs)) return QEXIT_USAGE; break;
         case O_FORCE: force = 1; break;
         case O_STATS: stats_path = optarg; break;
         case O_PROG: force_prog = 1; break;
         case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n) < 0) {
-                qerr("--shard: expected I/N with 0 <= I < N, not '%s'", optarg);
-                return QEXIT_USAGE;
-            }
+            if (cli_parse_shard(optarg, &shard_i, &shard_n)) return QEXIT_USAGE;
             break;
         case 'h': usage(stdout); return QEXIT_OK;
         default: usage(stderr); return QEXIT_USAGE;
