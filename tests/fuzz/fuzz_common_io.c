@@ -10,27 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/io.h"
-
-typedef struct { const uint8_t *d; size_t n, pos, step; } mem;
-static ssize_t mread(void *ctx, void *buf, size_t n, char *err, size_t errlen)
-{
-    (void)err; (void)errlen;
-    mem *m = ctx;
-    size_t k = m->n - m->pos;
-    if (k > n) k = n;
-    if (k > m->step) k = m->step;
-    memcpy(buf, m->d + m->pos, k);
-    m->pos += k;
-    return (ssize_t)k;
-}
-static void mclose(void *ctx) { free(ctx); }
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    mem *m = calloc(1, sizeof *m);
-    m->d = data + 1; m->n = size - 1; m->step = 1 + data[0] * 37;
-    qsrc src = { mread, mclose, m, strdup("mem"), -1 };
+    qsrc src = fz_src(data + 1, size - 1, 1 + data[0] * 37, "mem");
     char err[QERR_LEN];
     qin *in = qin_from_src(&src, err, sizeof err);
     if (!in) abort();
@@ -39,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t total = 0;
     while ((rc = qin_getline_max(in, &line, 1000, err, sizeof err)) > 0 && n < 100000) { n++; total += line.len; }
     if (qin_offset(in) < total) abort();
-    if (qin_format(in) == QFMT_PLAIN && rc == 0 && qin_offset(in) != m->n) abort();
+    if (qin_format(in) == QFMT_PLAIN && rc == 0 && qin_offset(in) != size - 1) abort();
     qin_close(in);
     sb_free(&line);
     return 0;

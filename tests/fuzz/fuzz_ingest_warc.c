@@ -15,31 +15,14 @@
 #include "common/utf8.h"
 #include "ingest/convert.h"
 #include "ingest/warc.h"
-
-typedef struct { const uint8_t *d; size_t n, pos, step; } mem;
-static ssize_t mread(void *ctx, void *buf, size_t n, char *err, size_t errlen)
-{
-    (void)err; (void)errlen;
-    mem *m = ctx;
-    size_t k = m->n - m->pos;
-    if (k > n) k = n;
-    if (k > m->step) k = m->step;
-    memcpy(buf, m->d + m->pos, k);
-    m->pos += k;
-    return (ssize_t)k;
-}
-static void mclose(void *ctx) { free(ctx); }
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static convert_ctx *cv;
     if (!cv) cv = convert_new();
     if (size < 1) return 0;
-    mem *m = calloc(1, sizeof *m);
-    m->d = data + 1;
-    m->n = size - 1;
-    m->step = (size_t)data[0] + 1;
-    qsrc s = { mread, mclose, m, strdup("fuzz"), -1 };
+    qsrc s = fz_src(data + 1, size - 1, (size_t)data[0] + 1, "fuzz");
     warc_reader *w = warc_open(&s, 4096);
     warc_record r;
     warc_record_init(&r);

@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [TARGET...]        all targets when none is named
 #
 # Environment:
-#   FUZZ_SECONDS  seconds per target (default 60; CI uses 20)
+#   FUZZ_SECONDS  seconds per target (default 60; CI uses 45)
 #   FUZZ_BUILD    build directory (default build-fuzz): libraries, targets,
 #                 the growing corpus (corpus/<target>), crashes/<target>/
 #   FUZZ_JOBS     parallel fuzzing processes per target (default 1)
