@@ -367,26 +367,10 @@ static int parse_header(warc_reader *w, warc_record *rec)
     return 1;
 }
 
+/* The rest of the current block, discarded (warc_read_block without a buffer). */
 static int skip_block(warc_reader *w)
 {
-    while (w->block_left > 0) {
-        if (up_avail(w->u) == 0) {
-            int r = ensure(w, 1);
-            if (r < 0) return -1;
-            if (r == 0) {
-                w->in_block = 0;
-                w->done = 1;
-                return fail(w, w->rec_offset, "truncated record: input ends %lld bytes before its Content-Length",
-                            (long long)w->block_left);
-            }
-        }
-        size_t take = up_avail(w->u);
-        if ((int64_t)take > w->block_left) take = (size_t)w->block_left;
-        consume(w, take);
-        w->block_left -= (int64_t)take;
-    }
-    w->in_block = 0;
-    return 0;
+    return warc_read_block(w, NULL, 0, NULL);
 }
 
 int warc_next(warc_reader *w, warc_record *rec)
@@ -443,7 +427,7 @@ int warc_next(warc_reader *w, warc_record *rec)
 
 int warc_read_block(warc_reader *w, strbuf *out, size_t max, int *truncated)
 {
-    sb_reset(out);
+    if (out) sb_reset(out);
     if (truncated) *truncated = 0;
     if (!w->in_block) return 0;
     while (w->block_left > 0) {
@@ -459,7 +443,7 @@ int warc_read_block(warc_reader *w, strbuf *out, size_t max, int *truncated)
         }
         size_t take = up_avail(w->u);
         if ((int64_t)take > w->block_left) take = (size_t)w->block_left;
-        if (out->len < max) {
+        if (out && out->len < max) {
             size_t keep = take;
             if (keep > max - out->len) keep = max - out->len;
             sb_add(out, up_data(w->u), keep);

@@ -63,8 +63,9 @@ void warc_close(warc_reader *w);
  * call again to go on after it). */
 int warc_next(warc_reader *w, warc_record *rec);
 /* Read the current record's block into out (replacing its contents). At most
- * max bytes are kept (the rest is skipped; *truncated set). Returns 0, or -1
- * if the input ends or is damaged before Content-Length bytes (warc_error). */
+ * max bytes are kept (the rest is skipped; *truncated set); with out NULL the
+ * whole block is skipped. Returns 0, or -1 if the input ends or is damaged
+ * before Content-Length bytes (warc_error). */
 int warc_read_block(warc_reader *w, strbuf *out, size_t max, int *truncated);
 
 const char *warc_error(const warc_reader *w);
