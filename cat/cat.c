@@ -126,10 +126,7 @@ static int consume(void *item, void *ctx)
     qcat_result *res = c->res;
     for (size_t k = 0; k < b->n_bad; k++) {
         const qline_ref *l = &b->in.lines[b->bad[k].index];
-        char where[40];
-        snprintf(where, sizeof where, "line %llu", (unsigned long long)l->line_no);
-        qerr_at(l->name, where, "%s", b->bad[k].msg);
-        qdoc_reader_count_error(c->r);
+        qdoc_reader_bad_line(c->r, l->name, l->line_no, "%s", b->bad[k].msg);
     }
     res->docs_in += b->docs;
     res->bad_lines += b->n_bad;

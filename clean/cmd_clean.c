@@ -162,7 +162,7 @@ static void work(void *item, int worker, void *ctx)
         const qline_ref *l = &b->in.lines[i];
         qdoc *d = &s->d;
         if (qdoc_parse(d, qlinebatch_line(&b->in, i), l->len, c->text_field, err, sizeof err)) {
-            sb_addf(&b->errs, "%zu\t%s\n", i, err);
+            qbadlines_queue(&b->errs, i, err);
             b->k.bad_lines++;
             if (c->strict) {
                 b->in.n = i + 1;
@@ -228,23 +228,19 @@ static void add_counters(counters *t, const counters *k)
     for (size_t i = 0; i < sizeof *k / sizeof(uint64_t); i++) dst[i] += src[i];
 }
 
+/* qbadlines_locate for a batch's line i */
+static void locate_line(const void *vb, size_t i, const char **name, uint64_t *line_no)
+{
+    const batch *b = vb;
+    *name = b->in.lines[i].name;
+    *line_no = b->in.lines[i].line_no;
+}
+
 static int consume(void *item, void *ctx)
 {
     run_ctx *c = ctx;
     batch *b = item;
-    /* bad lines, in order */
-    const char *p = sb_str(&b->errs), *end = p + b->errs.len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t idx = strtoull(p, NULL, 10);
-        const char *msg = memchr(p, '\t', (size_t)(nl - p)) + 1;
-        const qline_ref *l = &b->in.lines[idx];
-        char where[40];
-        snprintf(where, sizeof where, "line %llu", (unsigned long long)l->line_no);
-        qerr_at(l->name, where, "%.*s", (int)(nl - msg), msg);
-        qdoc_reader_count_error(c->r);
-        p = nl + 1;
-    }
+    qdoc_reader_report_queue(c->r, &b->errs, locate_line, b);   /* bad lines, in order */
     add_counters(&c->total, &b->k);
     int rc = 0;
     if (b->out.len && qdoc_writer_write(c->w, b->out.buf, b->out.len)) rc = c->write_failed = 1;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "badlines.h"
 #include "io.h"
 #include "strbuf.h"
 
@@ -95,13 +96,16 @@ typedef struct qdoc_reader_opts {
     const char *text_field;  /* NULL = "text" */
     int skip_bad;            /* 1: report bad lines and continue; 0: stop at the first */
     size_t max_line;         /* 0 = default (1 GiB); longer lines are an error */
+    int every_bad_line;      /* 1: print every bad line; 0 (default): the first of
+                                each input, then one summary line (qdoc_reader_bad_line) */
 } qdoc_reader_opts;
 
 /* paths: already expanded (qinputs). Inputs are read in order. */
 qdoc_reader *qdoc_reader_open(char **paths, size_t n, const qdoc_reader_opts *o);
 /* 1: a document in d; 0: end of all inputs; -1: error. Every error has been
  * printed with qerr_at(file, "line N" / offset, ...) before returning; with
- * skip_bad the reader prints and continues, and qdoc_reader_errors() counts. */
+ * skip_bad the reader prints and continues, and qdoc_reader_errors() counts
+ * (bad lines after the first of an input: see qdoc_reader_bad_line). */
 int qdoc_reader_next(qdoc_reader *r, qdoc *d);
 uint64_t qdoc_reader_errors(const qdoc_reader *r);
 /* Inputs that could not be opened or read to their end (truncated, corrupt):
@@ -114,6 +118,25 @@ uint64_t qdoc_reader_failed_inputs(const qdoc_reader *r);
  * bad line with qerr_at(name, "line N", ...) and qdoc_reader_count_error(). */
 int qdoc_reader_next_line(qdoc_reader *r, strbuf *line, uint64_t *line_no, const char **input_name);
 void qdoc_reader_count_error(qdoc_reader *r);
+/* Report and count a bad line (instead of qerr_at + qdoc_reader_count_error):
+ * the first bad line of each input is printed in full,
+ *     quern <cmd>: <name>:line <N>: <what>
+ * later ones of the same input are only counted, and summarised in one line
+ *     quern <cmd>: <name>: <K> more bad lines skipped
+ * when a report names another input, at qdoc_reader_flush_bad() or at
+ * qdoc_reader_close(). So a binary file read as JSONL gives two lines, not
+ * one per "line". Call in input order (a stage's in-order consumer); with
+ * opts.every_bad_line each one is printed. The reader's own bad-line errors
+ * (over max_line, and qdoc_reader_next's parse errors) go through it too. */
+void qdoc_reader_bad_line(qdoc_reader *r, const char *name, uint64_t line_no, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Print the pending "K more bad lines skipped" line now, if any (e.g. before
+ * a stage's own end-of-run summary). */
+void qdoc_reader_flush_bad(qdoc_reader *r);
+/* qdoc_reader_bad_line for each bad line a worker queued (badlines.h's
+ * qbadlines_queue); returns how many. */
+size_t qdoc_reader_report_queue(qdoc_reader *r, const strbuf *q, qbadlines_locate locate,
+                                const void *batch);
 uint64_t qdoc_reader_bytes(const qdoc_reader *r);   /* decoded bytes consumed */
 uint64_t qdoc_reader_raw_bytes(const qdoc_reader *r);   /* raw (compressed) bytes */
 int64_t qdoc_reader_total_raw(const qdoc_reader *r);    /* sum of input sizes, -1 if unknown */

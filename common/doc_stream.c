@@ -6,12 +6,14 @@
  * its writes, so output files are identical at any -j. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "badlines.h"
 #include "cli.h"
 #include "doc.h"
 #include "fetch.h"
@@ -34,6 +36,7 @@ struct qdoc_reader {
     uint64_t errors, failed_inputs;
     uint64_t bytes_done, raw_done;   /* totals of inputs already finished */
     int64_t total_raw;
+    qbadlines bad;           /* the first bad line of each input, then a count */
 };
 
 qdoc_reader *qdoc_reader_open(char **paths, size_t n, const qdoc_reader_opts *o)
@@ -58,6 +61,7 @@ qdoc_reader *qdoc_reader_open(char **paths, size_t n, const qdoc_reader_opts *o)
     if (!r->text_field) abort();
     r->skip_bad = o ? o->skip_bad : 0;
     r->max_line = o && o->max_line ? o->max_line : DEFAULT_MAX_LINE;
+    r->bad.every = o ? o->every_bad_line : 0;
     return r;
 }
 
@@ -108,11 +112,9 @@ int qdoc_reader_next_line(qdoc_reader *r, strbuf *line, uint64_t *line_no, const
             continue;
         }
         r->line_no++;
-        char where[32];
         if (rc == 2) {
-            snprintf(where, sizeof where, "line %llu", (unsigned long long)r->line_no);
-            qerr_at(qin_name(r->in), where, "line longer than the limit of %zu bytes", r->max_line);
-            r->errors++;
+            qdoc_reader_bad_line(r, qin_name(r->in), r->line_no, "line longer than the limit of %zu bytes",
+                                 r->max_line);
             if (!r->skip_bad) return -1;
             continue;
         }
@@ -131,6 +133,27 @@ int qdoc_reader_next_line(qdoc_reader *r, strbuf *line, uint64_t *line_no, const
 
 void qdoc_reader_count_error(qdoc_reader *r) { r->errors++; }
 
+void qdoc_reader_flush_bad(qdoc_reader *r) { qbadlines_flush(&r->bad); }
+
+void qdoc_reader_bad_line(qdoc_reader *r, const char *name, uint64_t line_no, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    r->errors++;
+    qbadlines_report(&r->bad, name, line_no, "%s", what);
+}
+
+size_t qdoc_reader_report_queue(qdoc_reader *r, const strbuf *q, qbadlines_locate locate,
+                                const void *batch)
+{
+    size_t n = qbadlines_report_queue(&r->bad, q, locate, batch);
+    r->errors += n;
+    return n;
+}
+
 int qdoc_reader_next(qdoc_reader *r, qdoc *d)
 {
     char err[QERR_LEN];
@@ -142,10 +165,7 @@ int qdoc_reader_next(qdoc_reader *r, qdoc *d)
         d->line_no = line_no;
         d->input_name = name;
         if (!qdoc_parse(d, r->line.buf, r->line.len, r->text_field, err, sizeof err)) return 1;
-        char where[32];
-        snprintf(where, sizeof where, "line %llu", (unsigned long long)line_no);
-        qerr_at(name, where, "%s", err);
-        r->errors++;
+        qdoc_reader_bad_line(r, name, line_no, "%s", err);
         if (!r->skip_bad) return -1;
     }
 }
@@ -168,6 +188,7 @@ int64_t qdoc_reader_total_raw(const qdoc_reader *r) { return r->total_raw; }
 void qdoc_reader_close(qdoc_reader *r)
 {
     if (!r) return;
+    qbadlines_free(&r->bad);
     if (r->in) qin_close(r->in);
     for (size_t i = 0; i < r->n; i++) free(r->paths[i]);
     free(r->paths);

@@ -5,7 +5,10 @@
  * were produced in the same call, so callers always receive every byte that
  * decoded correctly before the damage (a truncated .gz keeps its complete
  * documents). Truncation is detected as "input ended inside a gzip member /
- * zstd frame", and reported at the compressed offset where the input ended. */
+ * zstd frame", and reported at the compressed offset where the input ended.
+ * Compressed input is held back per member / frame until its checksum has
+ * been verified (decode_held), so corruption drops exactly the damaged unit;
+ * a truncated unit passes on what it decoded, since nothing in it is wrong. */
 #include "io.h"
 
 #include <dirent.h>
@@ -22,10 +25,19 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "cli.h"
 #include "fetch.h"
 
 #define IBUF_SIZE (1u << 18)   /* compressed input buffer */
 #define OBUF_SIZE (1u << 20)   /* decoded buffer for line reading */
+/* Hold-back (decode_held): a gzip member / zstd frame is released only after
+ * its checksum, up to HOLD_DEFAULT decoded bytes (QUERN_VERIFY_LIMIT or
+ * qin_set_hold_limit change it). Small units are gathered up to HOLD_BATCH
+ * before a call returns, so per-record members cost one memcpy per byte. */
+#define HOLD_MIN ((size_t)1 << 16)
+#define HOLD_START ((size_t)1 << 20)
+#define HOLD_DEFAULT ((size_t)8 << 20)
+#define HOLD_BATCH ((size_t)1 << 18)
 
 /* ---------------------------------------------------------------- qsrc */
 
@@ -123,9 +135,16 @@ struct qin {
     uint64_t member_start;
     /* zstd */
     ZSTD_DCtx *zd;
-    int frame_open;
+    int frame_open, frame_new;
+    /* hold-back of the gzip member / zstd frame in progress (decode_held) */
+    unsigned char *hbuf;
+    size_t hcap, hlen, rpos, rlen, hold_max;
+    int streaming;          /* the unit is over hold_max: passed on unverified */
+    int unit_too_big;       /* the unit declares a size over hold_max (zstd) */
+    uint64_t unit_passed;   /* its bytes already passed on */
     /* line buffer (qin_getline); qin_read drains it first */
     char *obuf;
+    char *lbuf;             /* the line reader's current bytes: obuf, or verified bytes in hbuf */
     size_t opos, olen;
 };
 
@@ -166,6 +185,15 @@ static int refill(qin *in)
     return 1;
 }
 
+/* QUERN_VERIFY_LIMIT: a size like "64M" (cli_parse_size). */
+static size_t default_hold_limit(void)
+{
+    uint64_t v = HOLD_DEFAULT;
+    const char *e = getenv("QUERN_VERIFY_LIMIT");
+    if (e && *e && (cli_parse_size(e, &v) || v > ((uint64_t)1 << 40))) v = HOLD_DEFAULT;
+    return v < HOLD_MIN ? HOLD_MIN : (size_t)v;
+}
+
 qin *qin_from_src(qsrc *src, char *err, size_t errlen)
 {
     qin *in = calloc(1, sizeof *in);
@@ -191,8 +219,15 @@ qin *qin_from_src(qsrc *src, char *err, size_t errlen)
         in->zd = ZSTD_createDCtx();
         if (!in->zd) abort();
         in->frame_open = 1;
+        in->frame_new = 1;
     } else {
         in->fmt = QFMT_PLAIN;
+    }
+    if (in->fmt != QFMT_PLAIN) {
+        in->hold_max = default_hold_limit();
+        in->hcap = HOLD_START < in->hold_max ? HOLD_START : in->hold_max;
+        in->hbuf = malloc(in->hcap);
+        if (!in->hbuf) abort();
     }
     return in;
 }
@@ -239,82 +274,211 @@ static size_t decode_plain(qin *in, unsigned char *buf, size_t n)
     return k;
 }
 
-static size_t decode_gzip(qin *in, unsigned char *buf, size_t n)
+/* One step of a unit decoder (a gzip member or a zstd frame): decode into
+ * out[0..cap) and say what happened. */
+enum { STEP_MORE, STEP_UNIT_END, STEP_END, STEP_TRUNC, STEP_ERR };
+
+static int gzip_step(qin *in, unsigned char *out, size_t cap, size_t *got)
 {
-    if (n > UINT_MAX) n = UINT_MAX;
+    *got = 0;
+    if (cap > UINT_MAX) cap = UINT_MAX;
     z_stream *z = &in->z;
-    z->next_out = buf;
-    z->avail_out = (unsigned)n;
-    while (z->avail_out == n && in->state == ST_OK) {
-        if (!in->in_member) {
-            /* Between members: the end, or the magic of the next member. */
-            while (in->ilen - in->ipos < 2 && !in->src_eof)
-                if (refill(in) < 0) return n - z->avail_out;
-            size_t left = in->ilen - in->ipos;
-            if (left == 0) {
-                in->state = ST_DONE;
-                break;
-            }
-            if (left < 2) {
-                set_err(in, in->raw_consumed + left, "truncated gzip stream (input ends inside a member header)");
-                break;
-            }
-            if (in->ibuf[in->ipos] != 0x1f || in->ibuf[in->ipos + 1] != 0x8b) {
-                set_err(in, in->raw_consumed, "bytes after the end of a gzip member are not another gzip member");
-                break;
-            }
-            inflateReset(z);
-            in->in_member = 1;
-            in->member_start = in->raw_consumed;
+    if (!in->in_member) {
+        /* Between members: the end, or the magic of the next member. */
+        while (in->ilen - in->ipos < 2 && !in->src_eof)
+            if (refill(in) < 0) return STEP_TRUNC;   /* a read error: like an early end */
+        size_t left = in->ilen - in->ipos;
+        if (left == 0) return STEP_END;
+        if (left < 2) {
+            set_err(in, in->raw_consumed + left, "truncated gzip stream (input ends inside a member header)");
+            return STEP_TRUNC;
         }
-        if (in->ipos == in->ilen && !in->src_eof && refill(in) < 0) break;
-        size_t avail = in->ilen - in->ipos;
-        z->next_in = in->ibuf + in->ipos;
-        z->avail_in = (unsigned)avail;
-        unsigned out_before = z->avail_out;
-        int ret = inflate(z, Z_NO_FLUSH);
-        size_t used = avail - z->avail_in;
-        in->ipos += used;
-        in->raw_consumed += used;
-        if (ret == Z_STREAM_END) {
-            in->in_member = 0;
-            continue;
+        if (in->ibuf[in->ipos] != 0x1f || in->ibuf[in->ipos + 1] != 0x8b) {
+            set_err(in, in->raw_consumed, "bytes after the end of a gzip member are not another gzip member");
+            return STEP_ERR;
         }
-        if (ret == Z_OK || ret == Z_BUF_ERROR) {
-            if (in->ipos == in->ilen && in->src_eof && used == 0 && z->avail_out == out_before)
-                set_err(in, in->raw_consumed,
-                        "truncated gzip stream (input ends inside the member that starts at offset %llu)",
-                        (unsigned long long)in->member_start);
-            continue;
-        }
-        set_err(in, in->raw_consumed, "corrupt gzip data in the member that starts at offset %llu: %s",
-                (unsigned long long)in->member_start, z->msg ? z->msg : "inflate failed");
+        inflateReset(z);
+        in->in_member = 1;
+        in->member_start = in->raw_consumed;
+        in->unit_passed = 0;
     }
-    return n - z->avail_out;
+    if (in->ipos == in->ilen && !in->src_eof && refill(in) < 0) return STEP_TRUNC;
+    size_t avail = in->ilen - in->ipos;
+    z->next_in = in->ibuf + in->ipos;
+    z->avail_in = (unsigned)avail;
+    z->next_out = out;
+    z->avail_out = (unsigned)cap;
+    int ret = inflate(z, Z_NO_FLUSH);
+    size_t used = avail - z->avail_in;
+    in->ipos += used;
+    in->raw_consumed += used;
+    *got = cap - z->avail_out;
+    if (ret == Z_STREAM_END) {   /* CRC32 and ISIZE of the trailer checked */
+        in->in_member = 0;
+        return STEP_UNIT_END;
+    }
+    if (ret == Z_OK || ret == Z_BUF_ERROR) {
+        if (in->ipos == in->ilen && in->src_eof && used == 0 && *got == 0) {
+            set_err(in, in->raw_consumed,
+                    "truncated gzip stream (input ends inside the member that starts at offset %llu)",
+                    (unsigned long long)in->member_start);
+            return STEP_TRUNC;
+        }
+        return STEP_MORE;
+    }
+    if (in->unit_passed)
+        set_err(in, in->member_start,
+                "corrupt gzip member: %s (found at offset %llu; the member was longer than the "
+                "verification limit, so its first %llu decoded bytes were already passed on)",
+                z->msg ? z->msg : "inflate failed", (unsigned long long)in->raw_consumed,
+                (unsigned long long)in->unit_passed);
+    else
+        set_err(in, in->member_start, "corrupt gzip member: %s (found at offset %llu); none of its data was used",
+                z->msg ? z->msg : "inflate failed", (unsigned long long)in->raw_consumed);
+    return STEP_ERR;
 }
 
-static size_t decode_zstd(qin *in, unsigned char *buf, size_t n)
+static int zstd_step(qin *in, unsigned char *out, size_t cap, size_t *got)
 {
-    ZSTD_outBuffer out = { buf, n, 0 };
-    while (out.pos == 0 && in->state == ST_OK) {
-        if (in->ipos == in->ilen && !in->src_eof && refill(in) < 0) break;
-        if (in->ipos == in->ilen && in->src_eof && !in->frame_open) {
-            in->state = ST_DONE;
-            break;
-        }
-        ZSTD_inBuffer zin = { in->ibuf + in->ipos, in->ilen - in->ipos, 0 };
-        size_t ret = ZSTD_decompressStream(in->zd, &out, &zin);
-        in->ipos += zin.pos;
-        in->raw_consumed += zin.pos;
-        if (ZSTD_isError(ret)) {
-            set_err(in, in->raw_consumed, "corrupt zstd data: %s", ZSTD_getErrorName(ret));
-            break;
-        }
-        in->frame_open = ret != 0;
-        if (in->ipos == in->ilen && in->src_eof && in->frame_open && zin.pos == 0 && out.pos == 0)
-            set_err(in, in->raw_consumed, "truncated zstd stream (input ends inside a frame)");
+    *got = 0;
+    if (in->ipos == in->ilen && !in->src_eof && refill(in) < 0) return STEP_TRUNC;
+    if (in->ipos == in->ilen && in->src_eof && !in->frame_open) return STEP_END;
+    if (!in->frame_open || in->frame_new) {   /* a new frame starts here */
+        in->frame_open = 1;
+        in->frame_new = 0;
+        in->member_start = in->raw_consumed;
+        in->unit_passed = 0;
+        /* A frame that declares more content than can be held streams from
+         * its start: holding its first hold_max bytes would only cost time. */
+        unsigned long long size = ZSTD_getFrameContentSize(in->ibuf + in->ipos, in->ilen - in->ipos);
+        in->unit_too_big = size != ZSTD_CONTENTSIZE_UNKNOWN && size != ZSTD_CONTENTSIZE_ERROR &&
+                           size > in->hold_max;
     }
-    return out.pos;
+    ZSTD_outBuffer zout = { out, cap, 0 };
+    ZSTD_inBuffer zin = { in->ibuf + in->ipos, in->ilen - in->ipos, 0 };
+    size_t ret = ZSTD_decompressStream(in->zd, &zout, &zin);
+    in->ipos += zin.pos;
+    in->raw_consumed += zin.pos;
+    *got = zout.pos;
+    if (ZSTD_isError(ret)) {
+        /* (zstd does not say how far into its input the damage was) */
+        if (in->unit_passed)
+            set_err(in, in->member_start,
+                    "corrupt zstd frame: %s (the frame was longer than the verification limit, so "
+                    "its first %llu decoded bytes were already passed on)",
+                    ZSTD_getErrorName(ret), (unsigned long long)in->unit_passed);
+        else
+            set_err(in, in->member_start, "corrupt zstd frame: %s; none of its data was used",
+                    ZSTD_getErrorName(ret));
+        return STEP_ERR;
+    }
+    if (ret == 0) {   /* frame complete (its content checksum, if any, checked) */
+        in->frame_open = 0;
+        in->frame_new = 1;
+        return STEP_UNIT_END;
+    }
+    if (in->ipos == in->ilen && in->src_eof && zin.pos == 0 && zout.pos == 0) {
+        set_err(in, in->raw_consumed, "truncated zstd stream (input ends inside a frame)");
+        return STEP_TRUNC;
+    }
+    return STEP_MORE;
+}
+
+static int unit_step(qin *in, unsigned char *out, size_t cap, size_t *got)
+{
+    return in->fmt == QFMT_GZIP ? gzip_step(in, out, cap, got) : zstd_step(in, out, cap, got);
+}
+
+/* Decode gzip/zstd with hold-back: a unit's output stays in hbuf until the
+ * unit has ended (gzip: CRC32 and ISIZE checked; zstd: the frame's checksum),
+ * so a damaged unit yields none of its bytes. hbuf holds [0, rlen) verified
+ * bytes (handed out from rpos) and [rlen, hlen) of the unit in progress. A
+ * unit longer than hold_max is passed on as it decodes (`streaming`), and
+ * damage in it is only found at its end. */
+/* Make bytes ready in hbuf: on return rpos < rlen, or state != ST_OK.
+ * `want` is how much the caller would take: small units are gathered up to
+ * that (at most HOLD_BATCH) before returning. hbuf holds [0, rlen) bytes
+ * ready to hand out (from rpos) and [rlen, hlen) of the unit in progress,
+ * not yet verified. */
+static void fill_held(qin *in, size_t want)
+{
+    if (in->rpos < in->rlen) return;
+    /* The ready bytes are all out: keep the unit in progress at the front. */
+    if (in->rlen) {
+        memmove(in->hbuf, in->hbuf + in->rlen, in->hlen - in->rlen);
+        in->hlen -= in->rlen;
+        in->rpos = in->rlen = 0;
+    }
+    while (in->state == ST_OK) {
+        if (in->streaming) {
+            /* A unit over the limit: its bytes are ready as they decode,
+             * and damage in it is only found at its end. */
+            size_t got;
+            int s = unit_step(in, in->hbuf, in->hcap, &got);
+            in->hlen = in->rlen = got;
+            in->unit_passed += got;
+            if (s == STEP_UNIT_END) in->streaming = 0;
+            if (s == STEP_END) in->state = ST_DONE;
+            if (got || s != STEP_MORE) return;
+            continue;
+        }
+        if (in->unit_too_big || (in->hlen == in->hcap && !in->rlen && in->hcap >= in->hold_max)) {
+            /* Over the limit (declared, or reached): pass it on unverified. */
+            in->unit_too_big = 0;
+            in->unit_passed = in->hlen - in->rlen;
+            in->rlen = in->hlen;
+            in->streaming = 1;
+            if (in->rlen) return;
+            continue;
+        }
+        if (in->hlen == in->hcap) {
+            if (in->rlen) return;   /* hand out the verified bytes first */
+            in->hcap = in->hcap * 2 < in->hold_max ? in->hcap * 2 : in->hold_max;
+            in->hbuf = realloc(in->hbuf, in->hcap);
+            if (!in->hbuf) abort();
+        }
+        size_t got;
+        int s = unit_step(in, in->hbuf + in->hlen, in->hcap - in->hlen, &got);
+        in->hlen += got;
+        if (s == STEP_UNIT_END) {
+            in->rlen = in->hlen;
+            if (in->rlen >= want || in->rlen >= HOLD_BATCH) return;
+        } else if (s == STEP_END) {
+            in->state = ST_DONE;
+        } else if (s == STEP_TRUNC) {
+            /* Nothing decoded wrongly, the input just ends: what the unit
+             * gave so far is passed on (a cut download keeps its complete
+             * lines), then the error. */
+            in->rlen = in->hlen;
+        } else if (s == STEP_ERR) {
+            in->hlen = in->rlen;   /* the damaged unit is dropped */
+        }
+    }
+}
+
+/* Decode gzip/zstd with hold-back: a unit's output stays in hbuf until the
+ * unit has ended (gzip: CRC32 and ISIZE checked; zstd: the frame's checksum),
+ * so a damaged unit yields none of its bytes. A unit longer than hold_max
+ * is passed on as it decodes (`streaming`). */
+static size_t decode_held(qin *in, unsigned char *buf, size_t n)
+{
+    fill_held(in, n);
+    size_t k = in->rlen - in->rpos;
+    if (k > n) k = n;
+    memcpy(buf, in->hbuf + in->rpos, k);
+    in->rpos += k;
+    return k;
+}
+
+void qin_set_hold_limit(qin *in, size_t max)
+{
+    if (max < HOLD_MIN) max = HOLD_MIN;
+    if (max < in->hcap && in->hlen <= max) {   /* shrink the buffer (nothing lost) */
+        in->hcap = max;
+        in->hbuf = realloc(in->hbuf, in->hcap);
+        if (!in->hbuf) abort();
+    }
+    in->hold_max = max < in->hcap ? in->hcap : max;
 }
 
 ssize_t qin_read(qin *in, void *buf, size_t n, char *err, size_t errlen)
@@ -323,19 +487,16 @@ ssize_t qin_read(qin *in, void *buf, size_t n, char *err, size_t errlen)
     if (in->opos < in->olen) {
         size_t k = in->olen - in->opos;
         if (k > n) k = n;
-        memcpy(buf, in->obuf + in->opos, k);
+        memcpy(buf, in->lbuf + in->opos, k);
         in->opos += k;
         return (ssize_t)k;
     }
     if (n > (size_t)SSIZE_MAX) n = (size_t)SSIZE_MAX;
     size_t got = 0;
-    if (in->state == ST_OK) {
-        switch (in->fmt) {
-        case QFMT_PLAIN: got = decode_plain(in, buf, n); break;
-        case QFMT_GZIP: got = decode_gzip(in, buf, n); break;
-        case QFMT_ZSTD: got = decode_zstd(in, buf, n); break;
-        }
-    }
+    if (in->fmt != QFMT_PLAIN)
+        got = decode_held(in, buf, n);   /* hands out ready bytes even after an error */
+    else if (in->state == ST_OK)
+        got = decode_plain(in, buf, n);
     if (got) {
         in->out_total += got;
         return (ssize_t)got;
@@ -347,17 +508,38 @@ ssize_t qin_read(qin *in, void *buf, size_t n, char *err, size_t errlen)
     return 0;
 }
 
-int qin_getline_max(qin *in, strbuf *line, size_t max, char *err, size_t errlen)
+/* The next bytes for the line reader, in in->lbuf: decoded bytes are used
+ * where they lie in hbuf (no copy); plain input goes through obuf. */
+static ssize_t line_chunk(qin *in, char *err, size_t errlen)
 {
-    sb_reset(line);
+    if (in->hbuf) {
+        fill_held(in, OBUF_SIZE);
+        if (in->rpos < in->rlen) {
+            size_t k = in->rlen - in->rpos;
+            in->lbuf = (char *)in->hbuf + in->rpos;
+            in->rpos = in->rlen;   /* hbuf is not touched again until these are read */
+            in->out_total += k;
+            return (ssize_t)k;
+        }
+        /* nothing ready: the end or the error, which qin_read reports */
+        unsigned char none;
+        return qin_read(in, &none, 1, err, errlen);
+    }
     if (!in->obuf) {
         in->obuf = malloc(OBUF_SIZE);
         if (!in->obuf) abort();
     }
+    in->lbuf = in->obuf;
+    return qin_read(in, in->obuf, OBUF_SIZE, err, errlen);
+}
+
+int qin_getline_max(qin *in, strbuf *line, size_t max, char *err, size_t errlen)
+{
+    sb_reset(line);
     int too_long = 0;
     for (;;) {
         if (in->opos < in->olen) {
-            char *p = in->obuf + in->opos;
+            char *p = in->lbuf + in->opos;
             size_t avail = in->olen - in->opos;
             char *nl = memchr(p, '\n', avail);
             size_t take = nl ? (size_t)(nl - p) : avail;
@@ -377,7 +559,7 @@ int qin_getline_max(qin *in, strbuf *line, size_t max, char *err, size_t errlen)
             }
         }
         in->opos = in->olen = 0;
-        ssize_t r = qin_read(in, in->obuf, OBUF_SIZE, err, errlen);
+        ssize_t r = line_chunk(in, err, errlen);
         if (r < 0) return -1;
         if (r == 0) return too_long ? 2 : (line->len ? 1 : 0);
         in->olen = (size_t)r;
@@ -404,6 +586,7 @@ void qin_close(qin *in)
     qsrc_close(&in->src);
     free(in->ibuf);
     free(in->obuf);
+    free(in->hbuf);
     free(in);
 }
 

@@ -9,7 +9,22 @@
  * Errors: functions return -1 and fill the caller's err buffer with a message
  * of the form "<file>:<offset>: <what>" (offset in the *compressed* input for
  * decode errors), ready for qerr(). Data decoded before the damage has already
- * been returned to the caller. */
+ * been returned to the caller.
+ *
+ * Verification before release: the output of a gzip member / zstd frame is
+ * held back until the unit's checksum (gzip CRC32 + ISIZE; zstd content
+ * checksum when the frame has one) has been checked, so a damaged unit
+ * yields none of its bytes and one error "<file>:<offset where the unit
+ * starts>: corrupt gzip member: ...". Units are held up to a limit of
+ * decoded bytes (default 8 MiB; env QUERN_VERIFY_LIMIT, e.g. "64M", or
+ * qin_set_hold_limit): a larger unit (a whole file gzipped as one member) is
+ * passed on as it decodes and damage in it is found at its end, after the
+ * bytes before that point (the error then says so); a zstd frame that
+ * declares a larger content size (the zstd tool writes one frame per file)
+ * streams from its start. Files of many small members / frames are thus
+ * verified unit by unit. A truncated unit (input ends inside it) passes on
+ * what it decoded, then reports the truncation: its bytes are unverified
+ * but not known bad. (WARC input is read by ingest through qsrc, not here.) */
 #ifndef QUERN_IO_H
 #define QUERN_IO_H
 
@@ -56,6 +71,8 @@ int qin_getline(qin *in, strbuf *line, char *err, size_t errlen);
  * the line was longer (line holds its first max bytes; the rest is skipped,
  * so the next call starts at the following line). */
 int qin_getline_max(qin *in, strbuf *line, size_t max, char *err, size_t errlen);
+/* Hold-back limit in decoded bytes for this stream (see above; at least 64 KiB). */
+void qin_set_hold_limit(qin *in, size_t max);
 qfmt qin_format(const qin *in);
 const char *qin_name(const qin *in);
 uint64_t qin_raw_offset(const qin *in);   /* compressed bytes consumed so far */

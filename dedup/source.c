@@ -236,10 +236,8 @@ size_t dd_batch_report_bad(dd_source *src, dd_batch *b, size_t upto)
     if (upto > b->n) upto = b->n;
     for (size_t i = 0; i < upto; i++) {
         if (!b->feat[i].bad) continue;
-        char where[48];
-        snprintf(where, sizeof where, "line %llu", (unsigned long long)b->line_no[i]);
-        qerr_at(b->names[i], where, "%s", b->feat[i].err ? b->feat[i].err : "bad line");
-        qdoc_reader_count_error(src->reader);
+        qdoc_reader_bad_line(src->reader, b->names[i], b->line_no[i], "%s",
+                             b->feat[i].err ? b->feat[i].err : "bad line");
         bad++;
     }
     return bad;

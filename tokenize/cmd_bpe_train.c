@@ -42,15 +42,16 @@ static void usage(FILE *f)
         "  --stats FILE         JSON summary; --progress forces the progress line\n\n"
         "Merging: most frequent pair first; ties go to the smallest (left id, right id). A pair\n"
         "whose bytes are already a token merges into that token (no duplicates).\n\n"
-        "Exit: 0 ok; 1 an input that cannot be read, bad lines skipped (each reported), the split\n"
-        "pattern's resource limit hit, or an output that cannot be written; 2 bad usage.\n");
+        "Exit: 0 ok; 1 an input that cannot be read, bad lines skipped (the first of each\n"
+        "input reported, the rest counted), the split pattern's resource limit hit, or an\n"
+        "output that cannot be written; 2 bad usage.\n");
 }
 
 typedef struct train_item {
     qdocbatch *batch;
     qbpe_counter *counts;
     strbuf errors;          /* error lines, printed in input order */
-    uint64_t bad, repairs, docs;
+    uint64_t repairs, docs;
     int engine_failed;
 } train_item;
 
@@ -67,7 +68,7 @@ typedef struct train_ctx {
     const qpretok *pt;
     worker_state *ws;
     qbpe_counter *global;
-    uint64_t seq, docs, bad, repairs, batch_bytes;
+    uint64_t seq, docs, repairs, batch_bytes;
     int engine_failed;
     qprogress *prog;
 } train_ctx;
@@ -96,9 +97,7 @@ static void train_work(void *vit, int worker, void *vctx)
         size_t len;
         if (qdocbatch_text(it->batch, i, c->text_mode, c->text_field, &w->doc, &w->scratch, &text, &len,
                            err, sizeof err) < 0) {
-            sb_addf(&it->errors, "quern bpe: %s:line %llu: %s\n", it->batch->input[i],
-                    (unsigned long long)it->batch->line_no[i], err);
-            it->bad++;
+            qbadlines_queue(&it->errors, i, err);
             continue;
         }
         it->docs++;
@@ -125,10 +124,9 @@ static int train_consume(void *vit, void *vctx)
 {
     train_item *it = vit;
     train_ctx *c = vctx;
-    if (it->errors.len) fputs(it->errors.buf, stderr);
+    qdocbatch_report_bad(&c->src, it->batch, &it->errors);
     qbpe_counter_merge(c->global, it->counts);
     c->docs += it->docs;
-    c->bad += it->bad;
     c->repairs += it->repairs;
     c->engine_failed |= it->engine_failed;
     qprogress_update(c->prog, qline_src_bytes(&c->src), c->docs);
@@ -267,7 +265,7 @@ int cmd_bpe_train(int argc, char **argv)
     qpipe_run(jobs, &ops, &ctx, 0);
     qprogress_finish(ctx.prog);
     uint64_t bytes_in = qline_src_bytes(&ctx.src), failed = qline_src_failed(&ctx.src);
-    uint64_t bad = ctx.bad + qline_src_bad_lines(&ctx.src);
+    uint64_t bad = qline_src_bad_lines(&ctx.src);
     qline_src_close(&ctx.src);
     for (int i = 0; i < jobs; i++) {
         qpretok_scratch_free(ctx.ws[i].pt);

@@ -48,10 +48,10 @@ static void usage(FILE *f)
         "                       SLURM_ARRAY_TASK_ID/COUNT); give each slice its own -o DIR\n"
         "  --force              redo even if DIR/manifest.json is complete\n"
         "  --stats FILE         JSON summary; --progress forces the progress line\n\n"
-        "Exit: 0 ok; 1 bad lines were skipped (each reported; the other documents are kept and\n"
-        "manifest.json is written), an input could not be read to its end (no manifest.json,\n"
-        "so a rerun redoes it) or an output could not be written; 2 bad usage or a vocabulary\n"
-        "that cannot be loaded.\n");
+        "Exit: 0 ok; 1 bad lines were skipped (the first of each input reported, the rest\n"
+        "counted; the other documents are kept and manifest.json is written), an input could\n"
+        "not be read to its end (no manifest.json, so a rerun redoes it) or an output could\n"
+        "not be written; 2 bad usage or a vocabulary that cannot be loaded.\n");
 }
 
 typedef struct tok_item {
@@ -60,7 +60,7 @@ typedef struct tok_item {
     size_t *doc_end;        /* per document: end offset in ids */
     size_t n_docs;
     strbuf errors;
-    uint64_t bad, repairs, text_bytes;
+    uint64_t repairs, text_bytes;
     int engine_failed;
 } tok_item;
 
@@ -83,7 +83,7 @@ typedef struct tok_ctx {
     qmanifest man;
     strbuf path;
     int failed;
-    uint64_t docs, tokens, bad, repairs, split_docs, text_bytes;
+    uint64_t docs, tokens, repairs, split_docs, text_bytes;
     int engine_failed;
     qprogress *prog;
 } tok_ctx;
@@ -116,9 +116,7 @@ static void tok_work(void *vit, int worker, void *vctx)
         size_t len;
         if (qdocbatch_text(it->batch, i, c->text_mode, c->text_field, &w->doc, &w->scratch, &text, &len,
                            err, sizeof err) < 0) {
-            sb_addf(&it->errors, "quern tokenize: %s:line %llu: %s\n", it->batch->input[i],
-                    (unsigned long long)it->batch->line_no[i], err);
-            it->bad++;
+            qbadlines_queue(&it->errors, i, err);
             continue;
         }
         if (!c->text_mode) it->repairs += w->doc.repairs;
@@ -196,8 +194,7 @@ static int tok_consume(void *vit, void *vctx)
 {
     tok_item *it = vit;
     tok_ctx *c = vctx;
-    if (it->errors.len) fputs(it->errors.buf, stderr);
-    c->bad += it->bad;
+    qdocbatch_report_bad(&c->src, it->batch, &it->errors);
     c->repairs += it->repairs;
     c->text_bytes += it->text_bytes;
     c->engine_failed |= it->engine_failed;
@@ -380,7 +377,7 @@ int cmd_tokenize(int argc, char **argv)
     if (ctx.w) qshard_writer_abort(ctx.w);
     qprogress_finish(ctx.prog);
     uint64_t failed_inputs = qline_src_failed(&ctx.src);
-    uint64_t bad = ctx.bad + qline_src_bad_lines(&ctx.src);
+    uint64_t bad = qline_src_bad_lines(&ctx.src);
     uint64_t bytes_in = qline_src_bytes(&ctx.src);
     qline_src_close(&ctx.src);
     int rc = ctx.failed ? QEXIT_BADINPUT : QEXIT_OK;

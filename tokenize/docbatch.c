@@ -38,7 +38,8 @@ uint64_t qline_src_failed(const qline_src *s)
 
 uint64_t qline_src_bad_lines(const qline_src *s)
 {
-    return s->reader ? qdoc_reader_errors(s->reader) - qdoc_reader_failed_inputs(s->reader) : 0;
+    return s->reader ? qdoc_reader_errors(s->reader) - qdoc_reader_failed_inputs(s->reader)
+                     : s->bad_text_lines;
 }
 
 /* Next line: 1, or 0 at the end of every input. */
@@ -136,4 +137,23 @@ int qdocbatch_text(const qdocbatch *b, size_t i, int text_mode, const char *text
     *text = d->text.buf ? d->text.buf : "";
     *len = d->text.len;
     return 0;
+}
+
+static void locate_line(const void *vb, size_t i, const char **name, uint64_t *line_no)
+{
+    const qdocbatch *b = vb;
+    *name = b->input[i];
+    *line_no = b->line_no[i];
+}
+
+void qdocbatch_report_bad(qline_src *s, const qdocbatch *b, const strbuf *queued)
+{
+    if (!queued->len) return;
+    if (s->reader) {
+        qdoc_reader_report_queue(s->reader, queued, locate_line, b);
+    } else {   /* text mode has no bad lines today; report them plainly if it ever does */
+        qbadlines every = { 1, NULL, 0 };
+        s->bad_text_lines += qbadlines_report_queue(&every, queued, locate_line, b);
+        qbadlines_free(&every);
+    }
 }

@@ -22,7 +22,7 @@ typedef struct qline_src {
     size_t cur;
     qin *q;
     uint64_t line_no;
-    uint64_t bytes_done, failed_inputs;
+    uint64_t bytes_done, failed_inputs, bad_text_lines;
     strbuf line;
 } qline_src;
 
@@ -30,7 +30,7 @@ void qline_src_open(qline_src *s, qinputs *in, int text_mode, const char *text_f
 void qline_src_close(qline_src *s);
 uint64_t qline_src_bytes(const qline_src *s);       /* decoded bytes read so far */
 uint64_t qline_src_failed(const qline_src *s);      /* inputs unreadable or broken */
-uint64_t qline_src_bad_lines(const qline_src *s);   /* lines the reader refused */
+uint64_t qline_src_bad_lines(const qline_src *s);   /* lines refused (by the reader or reported) */
 
 typedef struct qdocbatch {
     strbuf raw;                 /* lines, back to back */
@@ -44,6 +44,10 @@ typedef struct qdocbatch {
 /* Read up to max_bytes (at least one line) into a fresh batch; NULL at end. */
 qdocbatch *qdocbatch_read(qline_src *s, size_t max_bytes, uint64_t seq);
 void qdocbatch_free(qdocbatch *b);
+/* Report the bad lines a worker queued for batch b (qbadlines_queue with the
+ * line's index in b) through the source's reader, in order; they then count
+ * in qline_src_bad_lines. */
+void qdocbatch_report_bad(qline_src *s, const qdocbatch *b, const strbuf *queued);
 
 /* The text of line i into *text and *len: for text mode the line itself plus
  * "\n"; for JSONL the parsed text field (d is scratch). Returns 0, or -1
