@@ -1,6 +1,6 @@
 # quern - one binary, one library per stage (DESIGN.md section 1).
 #
-#   make              build build/quern (CUDA objects too when nvcc is found)
+#   make              build build/quern (and build/quern-cuda.so when nvcc is found)
 #   make test         deps, build, unit + end-to-end tests, then all again under ASan+UBSan
 #   make demo         deps, build, the whole pipeline on the bundled sample
 #   make deps         install missing Debian packages (deps/*.txt)
@@ -59,18 +59,19 @@ ifeq ($(NO_CUDA),)
   CUDA_ARCHS ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
                 -gencode arch=compute_90,code=compute_90
   NVCCFLAGS  ?= -O3 -std=c++17 $(CUDA_ARCHS) -I. -Xcompiler -Wall,-Wextra,-Werror -MMD -MP
+  # The backend is a plugin (trainer/cuda_plugin.h), loaded with dlopen only when
+  # training asks for a GPU: quern itself links no CUDA library, so no other
+  # command loads cuBLASLt and quern starts where the CUDA libraries are absent.
   ifneq ($(CUDA_SRCS),)
-    CFLAGS   += -DQUERN_CUDA
-    CXXFLAGS += -DQUERN_CUDA
-    LDLIBS   += -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublasLt -lcublas -lcudart
+    CUDA_PLUGIN := $(BUILD)/quern-cuda.so
   endif
 endif
 endif
+CUDA_OBJS := $(patsubst %.cu,$(BUILD)/%.cu.o,$(CUDA_SRCS))
 
 # ---- sources ----
 modsrc  = $(filter-out %.cu,$(wildcard $(1)/*.c $(1)/*.cc))
-modobj  = $(patsubst %.cc,$(BUILD)/%.o,$(patsubst %.c,$(BUILD)/%.o,$(call modsrc,$(1)))) \
-          $(if $(filter trainer,$(1)),$(patsubst %.cu,$(BUILD)/%.cu.o,$(CUDA_SRCS)))
+modobj  = $(patsubst %.cc,$(BUILD)/%.o,$(patsubst %.c,$(BUILD)/%.o,$(call modsrc,$(1))))
 LIBS    := $(foreach m,$(MODULES),$(BUILD)/lib$(m).a)
 QUERN   := $(BUILD)/quern
 
@@ -79,7 +80,7 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 testmod    = $(word 2,$(subst _, ,$(notdir $(basename $(1)))))
 
 .PHONY: all deps test check unit demo bench fuzz gpu-check clean tests cuda
-all: $(QUERN)
+all: $(QUERN) $(CUDA_PLUGIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -89,7 +90,7 @@ $(BUILD)/%.o: %.cc
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 $(BUILD)/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) -Xcompiler -fPIC -c $< -o $@
 
 define LIB_RULE
 $(BUILD)/lib$(1).a: $(call modobj,$(1))
@@ -101,6 +102,20 @@ $(foreach m,$(MODULES),$(eval $(call LIB_RULE,$(m))))
 $(QUERN): $(BUILD)/quern.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(BUILD)/quern.o -Wl,--start-group $(LIBS) -Wl,--end-group $(LDLIBS)
 
+# quern-cuda.so (CUDA section above): the .cu objects, a private
+# position-independent copy of model.c (parameter layout), the CUDA libraries
+# found through its own rpath; only quern_cuda_plugin is exported
+# (trainer/cuda_plugin.map), and -z defs makes a missing symbol a build error
+# rather than a dlopen failure.
+ifneq ($(CUDA_PLUGIN),)
+$(CUDA_PLUGIN): $(CUDA_OBJS) $(BUILD)/trainer/model.pic.o trainer/cuda_plugin.map
+	$(CXX) -shared -fopenmp -Wl,-z,defs -Wl,--version-script=trainer/cuda_plugin.map -o $@ \
+	  $(filter %.o,$^) -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublasLt -lcublas -lcudart
+endif
+$(BUILD)/trainer/model.pic.o: trainer/model.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
 # A test links its own module's library, that module's DEPS_ and common.
 define TEST_RULE
 $(BUILD)/tests/$(1): $(BUILD)/tests/$(1).o $(foreach m,$(call testmod,$(1)) $(DEPS_$(call testmod,$(1))) common,$(BUILD)/lib$(m).a)
@@ -108,7 +123,7 @@ $(BUILD)/tests/$(1): $(BUILD)/tests/$(1).o $(foreach m,$(call testmod,$(1)) $(DE
 endef
 $(foreach t,$(notdir $(basename $(TEST_SRCS))),$(eval $(call TEST_RULE,$(t))))
 
-tests: $(QUERN) $(TEST_BINS)
+tests: $(QUERN) $(CUDA_PLUGIN) $(TEST_BINS)
 
 deps:
 	@bash scripts/deps.sh
@@ -138,9 +153,10 @@ fuzz:
 gpu-check:
 	@bash trainer/gpu_check.sh
 
-# CUDA objects are built by `make` whenever nvcc is found; this target insists on it.
+# The CUDA plugin is built by `make` whenever nvcc is found; this target insists on it.
 cuda:
 	@test -n "$(NVCC)" || { echo "make cuda: nvcc not found (install the CUDA Toolkit, or set NVCC=/path/to/nvcc)" >&2; exit 2; }
+	@test -n "$(CUDA_PLUGIN)" || { echo "make cuda: no quern-cuda.so to build (NO_CUDA/SAN set, or nvcc without libcudart/libcublas/libcublasLt)" >&2; exit 2; }
 	$(MAKE) all
 
 clean:

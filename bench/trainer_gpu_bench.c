@@ -7,7 +7,8 @@
  * Prints one line per timed step and a summary with tokens/s and MFU
  * (6 N + 6 L C T FLOPs per token, qgpt_flops_per_token; peak from the device
  * table unless --peak). Built and run by trainer/gpu_check.sh and
- * bench/trainer_gpu.sh. */
+ * bench/trainer_gpu.sh into $BUILD, where the loader finds the CUDA plugin
+ * (quern-cuda.so next to the executable, or $QUERN_CUDA_PLUGIN). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,32 +17,28 @@
 #include "trainer/backend.h"
 #include "trainer/model.h"
 #include "trainer/optim.h"
-#ifdef QUERN_CUDA
-#include "trainer/cuda_backend.h"
-#endif
+#include "trainer/cuda_plugin.h"
 
-#ifdef QUERN_CUDA
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
-#endif
 
 int main(int argc, char **argv)
 {
-#ifndef QUERN_CUDA
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "trainer_gpu_bench: built without CUDA\n");
-    return 77;
-#else
+    char err[1024];
+    const qcuda_plugin *pl = qcuda_plugin_load(err, sizeof err);
+    if (!pl) {
+        printf("trainer_gpu_bench: %s: skipped\n", err);
+        return 77;
+    }
     const char *model = "d12";
     int B = 32, T = 1024, steps = 50, warmup = 3, accum = 1;
     double peak = 0;
     qcuda_opts o;
-    qcuda_opts_default(&o);
+    pl->opts_default(&o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--recompute")) o.recompute = 1;
@@ -59,7 +56,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (qcuda_device_count() < 1) {
+    if (pl->device_count() < 1) {
         printf("trainer_gpu_bench: no CUDA GPU: skipped\n");
         return 77;
     }
@@ -73,9 +70,8 @@ int main(int argc, char **argv)
     qgpt_set_vocab(&cfg, 50257, 128);
     qgpt_layout lay;
     qgpt_layout_init(&lay, &cfg);
-    char err[512];
     double t0 = now();
-    qbackend *be = qbackend_cuda_create_opts(&cfg, B, T, &o, err, sizeof err);
+    qbackend *be = pl->create_opts(&cfg, B, T, &o, err, sizeof err);
     if (!be) {
         fprintf(stderr, "trainer_gpu_bench: %s\n", err);
         return 1;
@@ -87,14 +83,14 @@ int main(int argc, char **argv)
     qgpt_init_params(&cfg, &lay, w, 1);
     be->set_state(be, w, NULL, NULL);
     free(w);
-    const char *dev = qbackend_cuda_device_name(be);
-    if (peak <= 0) peak = qbackend_cuda_peak_flops(be);
+    const char *dev = pl->device_name(be);
+    if (peak <= 0) peak = pl->peak_flops(be);
     double fpt = qgpt_flops_per_token(&cfg, T);
     printf("device %s | model %s (%.1fM parameters) | batch %d x %d x %d accumulation | %s%s%s\n",
            dev, model, qgpt_num_params(&cfg) / 1e6, B, T, accum, o.fp32 ? "fp32" : "bf16",
            o.recompute ? " | recompute" : "", o.fuse ? "" : " | no epilogues");
     printf("device memory held: %.2f GiB (set-up %.1f s)\n",
-           qbackend_cuda_memory_bytes(be) / (double)(1 << 30), now() - t0);
+           pl->memory_bytes(be) / (double)(1 << 30), now() - t0);
     if (peak <= 0)
         printf("peak FLOP/s unknown for '%s': MFU not reported (pass --peak)\n", dev);
     qrng r;
@@ -138,5 +134,4 @@ int main(int argc, char **argv)
     free(inp);
     free(tgt);
     return 0;
-#endif
 }

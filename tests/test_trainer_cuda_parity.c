@@ -17,9 +17,12 @@
  * (QUERN_PARITY_BF16 scales the bf16 bounds). Every comparison is printed,
  * passing or not, so a failure shows how far off it is.
  *
- * Without a GPU (or without CUDA in the build) every test is skipped (cmocka's
- * skip: exit 0, "SKIPPED" in the output); with QUERN_REQUIRE_GPU=1, as
- * gpu_check.sh runs it, a missing GPU is an error instead. */
+ * The backend comes from the plugin (cuda_plugin.h): $QUERN_CUDA_PLUGIN, else
+ * ../quern-cuda.so next to this binary's directory (the build's). Without the
+ * plugin or a GPU every test is skipped (cmocka's skip: exit 0, "SKIPPED" in
+ * the output); with QUERN_REQUIRE_GPU=1, as gpu_check.sh runs it, that is an
+ * error instead. gpu_check.sh --emulate points QUERN_CUDA_PLUGIN at the .cu
+ * sources built for the CPU (trainer/cuda_emu.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,15 +32,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "trainer/backend.h"
+#include "trainer/cuda_plugin.h"
 #include "trainer/model.h"
 #include "trainer/optim.h"
-#ifdef QUERN_CUDA
-#include "trainer/cuda_backend.h"
+#include "trainer_testlib.h"
 
 static double bf16_scale = 1.0;
 static int have_gpu;
+static const qcuda_plugin *pl;
 
 /* every test is skipped (cmocka's skip: exit 0) where no GPU answers, so the
  * unit-test loops run on; QUERN_REQUIRE_GPU=1 (gpu_check.sh) makes that an error */
@@ -133,7 +138,7 @@ static void pair_open(pair *p, const shape *s, const qcuda_opts *o)
     p->T = s->T;
     p->cpu = qbackend_cpu_create(&p->cfg, p->B, p->T, err, sizeof err);
     assert_non_null(p->cpu);
-    p->gpu = qbackend_cuda_create_opts(&p->cfg, p->B, p->T, o, err, sizeof err);
+    p->gpu = pl->create_opts(&p->cfg, p->B, p->T, o, err, sizeof err);
     if (!p->gpu) fprintf(stderr, "cuda backend: %s\n", err);
     assert_non_null(p->gpu);
     float *w = malloc(p->lay.total * sizeof(float));
@@ -256,7 +261,7 @@ static int compare_training(pair *p, int steps, double tol_loss, double tol_para
 
 static void opts(qcuda_opts *o, int fp32, int recompute, int fuse)
 {
-    qcuda_opts_default(o);
+    pl->opts_default(o);
     o->fp32 = fp32;
     o->recompute = recompute;
     o->fuse = fuse;
@@ -361,7 +366,7 @@ static void test_state_roundtrip(void **state)
     make_config(&shapes[0], &cfg);
     qgpt_layout_init(&lay, &cfg);
     char err[512];
-    qbackend *be = qbackend_cuda_create_opts(&cfg, 2, shapes[0].T, &o, err, sizeof err);
+    qbackend *be = pl->create_opts(&cfg, 2, shapes[0].T, &o, err, sizeof err);
     assert_non_null(be);
     size_t n = lay.total;
     float *a = malloc(3 * n * sizeof(float)), *b = malloc(3 * n * sizeof(float));
@@ -378,26 +383,16 @@ static void test_state_roundtrip(void **state)
     free(a);
     free(b);
 }
-#endif
-
-#ifndef QUERN_CUDA
-static void test_no_cuda_backend(void **state)
-{
-    (void)state;
-    printf("this build has no CUDA backend\n");
-    skip();
-}
-#endif
 
 int main(void)
 {
-#ifndef QUERN_CUDA
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_no_cuda_backend) };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-#else
-    have_gpu = qcuda_device_count() > 0;
+    default_plugin_path();
+    char err[1024];
+    pl = qcuda_plugin_load(err, sizeof err);
+    have_gpu = pl && pl->device_count() > 0;
     if (!have_gpu) {
-        printf("no CUDA GPU on this machine: every test is skipped\n");
+        if (pl) printf("no CUDA GPU on this machine: every test is skipped\n");
+        else printf("no CUDA plugin (%s): every test is skipped\n", err);
         const char *req = getenv("QUERN_REQUIRE_GPU");
         if (req && *req && strcmp(req, "0")) return 1;
     }
@@ -412,5 +407,4 @@ int main(void)
         cmocka_unit_test(test_training_bf16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
-#endif
 }

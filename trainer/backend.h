@@ -3,9 +3,9 @@
  * The loop (train.c) only talks to a qbackend: forward/backward on a
  * micro-batch, the gradient norm, the AdamW update, and copying the state
  * (parameters and the two moments, in model.h's flat layout) to and from the
- * host for checkpoints. The C reference implements it in backend_cpu.c; a
- * CUDA backend (the .cu files of trainer/, built when nvcc is present, which defines
- * QUERN_CUDA) provides qbackend_cuda_create() with the same contract.
+ * host for checkpoints. The C reference implements it in backend_cpu.c; the
+ * CUDA backend (the .cu files of trainer/, built into the quern-cuda.so plugin
+ * when nvcc is present, loaded on demand: cuda_plugin.h) has the same contract.
  * Gradients accumulate across backward calls until zero_grad. */
 #ifndef QUERN_TRAINER_BACKEND_H
 #define QUERN_TRAINER_BACKEND_H
@@ -41,12 +41,9 @@ struct qbackend {
 
 /* The C reference, with activations for micro-batches up to B x T. */
 qbackend *qbackend_cpu_create(const qgpt_config *cfg, int B, int T, char *err, size_t errlen);
-#ifdef QUERN_CUDA
-qbackend *qbackend_cuda_create(const qgpt_config *cfg, int B, int T, char *err, size_t errlen);
-#endif
 
-/* device: "cpu", "cuda", or "auto" (cuda when built with it and a GPU answers,
- * else cpu, saying why on stderr when a GPU was there but failed). NULL with
+/* device: "cpu", "cuda", or "auto" (cuda when the plugin loads and a GPU
+ * answers, else cpu, saying why on stderr when a GPU was there but failed). NULL with
  * err filled when the device cannot be had; *usage (may be NULL) is set to 1
  * when the reason is an unknown device name rather than a missing device. */
 typedef struct qbackend_opts {

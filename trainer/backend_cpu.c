@@ -5,11 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpu.h"
-#ifdef QUERN_CUDA
-#include "cuda_backend.h"
-#endif
+#include "cuda_plugin.h"
 
 typedef struct cpu_ctx {
     qcpu_model model;
@@ -124,32 +123,43 @@ qbackend *qbackend_cpu_create(const qgpt_config *cfg, int B, int T, char *err, s
     return be;
 }
 
+/* An NVIDIA kernel driver is loaded: a GPU is most likely there. */
+static int nvidia_driver_present(void)
+{
+    return access("/proc/driver/nvidia/version", F_OK) == 0 || access("/dev/nvidiactl", F_OK) == 0;
+}
+
 qbackend *qbackend_create_opts(const char *device, const qgpt_config *cfg, int B, int T,
                                const qbackend_opts *opts, int *usage, char *err, size_t errlen)
 {
     if (usage) *usage = 0;
     if (!strcmp(device, "cpu")) return qbackend_cpu_create(cfg, B, T, err, errlen);
     if (!strcmp(device, "cuda") || !strcmp(device, "auto")) {
-#ifdef QUERN_CUDA
+        int want_cuda = !strcmp(device, "cuda");
+        char perr[1024];
+        const qcuda_plugin *pl = qcuda_plugin_load(perr, sizeof perr);
+        if (!pl) {
+            if (want_cuda) {
+                snprintf(err, errlen, "--device cuda: %s", perr);
+                return NULL;
+            }
+            /* no plugin is the normal CPU-only install: quiet, unless a GPU
+             * driver says the user probably expected the GPU */
+            if (nvidia_driver_present()) fprintf(stderr, "quern: %s; training on the CPU\n", perr);
+            return qbackend_cpu_create(cfg, B, T, err, errlen);
+        }
         qcuda_opts co;
-        qcuda_opts_default(&co); /* QUERN_CUDA_* from the environment */
+        pl->opts_default(&co); /* QUERN_CUDA_* from the environment */
         if (opts && opts->recompute) co.recompute = 1;
-        int gpus = qcuda_device_count();
-        qbackend *be = gpus > 0 ? qbackend_cuda_create_opts(cfg, B, T, &co, err, errlen) : NULL;
+        int gpus = pl->device_count();
+        qbackend *be = gpus > 0 ? pl->create_opts(cfg, B, T, &co, err, errlen) : NULL;
         if (be) return be;
-        if (!strcmp(device, "cuda")) {
+        if (want_cuda) {
             if (gpus <= 0) snprintf(err, errlen, "--device cuda: no CUDA GPU available");
             return NULL;
         }
         if (gpus > 0) fprintf(stderr, "quern: %s; training on the CPU\n", err);
         return qbackend_cpu_create(cfg, B, T, err, errlen);
-#else
-        (void)opts;
-        if (!strcmp(device, "auto")) return qbackend_cpu_create(cfg, B, T, err, errlen);
-        snprintf(err, errlen, "--device cuda: this quern was built without CUDA "
-                              "(build with nvcc available, e.g. `make cuda`)");
-        return NULL;
-#endif
     }
     snprintf(err, errlen, "unknown device '%s' (auto, cpu or cuda)", device);
     if (usage) *usage = 1;

@@ -17,9 +17,6 @@
 #include "cuda_gemm.h"
 #include "cuda_kernels.h"
 
-#ifndef QUERN_CUDA
-#define QUERN_CUDA 1 /* let backend.h declare qbackend_cuda_create for a signature check */
-#endif
 #include "cuda_backend.h"
 
 typedef struct cuda_ctx {

@@ -2,7 +2,8 @@
 # gpu_check.sh - `make gpu-check`: the CUDA backend on a machine with a GPU,
 # in one call, well under 8 minutes on an H100/H200 with 16 cores.
 #
-#   1. build everything (make -j16) plus the parity test and the speed bench
+#   1. build everything (make -j16: quern and the quern-cuda.so plugin) plus
+#      the parity test and the speed bench
 #   2. parity (tests/test_trainer_cuda_parity.c): tiny models, CUDA vs the C
 #      reference - logits, loss, every gradient tensor, 20 training steps -
 #      in the exact fp32 mode and the bf16 mode, with and without cuBLASLt
@@ -16,7 +17,9 @@
 #
 # `gpu_check.sh --emulate` needs no GPU: it compiles the same .cu sources with
 # g++ against trainer/cuda_emu.h (CUDA, WMMA and cuBLASLt emulated on the CPU)
-# and runs the parity test on them (a few minutes; indexing, barriers, shapes).
+# into a plugin like quern-cuda.so, and runs the parity test and quern train
+# --device cuda through it via QUERN_CUDA_PLUGIN (a few minutes; indexing,
+# barriers, shapes, the plugin loader).
 #
 # Logs go to $OUT (set by the device tool; default ./gpu-check-out):
 # build.log, parity.log, train_*.log, bench*.log, summary.txt.
@@ -47,7 +50,8 @@ if [ "${1:-}" = "--emulate" ]; then
   E=$ROOT/$BUILD/cuda-emu
   rm -rf "$E" && mkdir -p "$E/shim" "$E/src" "$E/obj"
   for h in cuda_runtime.h cuda_bf16.h cublasLt.h mma.h; do echo '#include "cuda_emu.h"' >"$E/shim/$h"; done
-  make -s -j"$JOBS" BUILD="$BUILD" all "$BUILD/tests/test_trainer_cuda_parity" >"$OUT/emu_build.log" 2>&1 ||
+  make -s -j"$JOBS" BUILD="$BUILD" all "$BUILD/tests/test_trainer_cuda_parity" \
+    "$BUILD/trainer/model.pic.o" >"$OUT/emu_build.log" 2>&1 ||
     { tail -20 "$OUT/emu_build.log"; exit 1; }
   # launches and dynamic shared memory into plain C++ (see cuda_emu.h)
   for f in trainer/cuda_*.cu; do
@@ -66,30 +70,30 @@ PY
   objs=()
   for f in "$E"/src/*.cc; do
     o=$E/obj/$(basename "$f" .cc).o
-    g++ -std=gnu++17 -O2 -g -D_GNU_SOURCE -I"$E/shim" -Itrainer -I. -Wall -Wextra -Werror \
+    g++ -std=gnu++17 -O2 -g -fPIC -D_GNU_SOURCE -I"$E/shim" -Itrainer -I. -Wall -Wextra -Werror \
         -Wno-unused-parameter -Wno-unknown-pragmas -c "$f" -o "$o" >>"$OUT/emu_build.log" 2>&1 ||
       { note "FAIL emulated build of $f"; tail -30 "$OUT/emu_build.log"; exit 1; }
     objs+=("$o")
   done
-  cobjs=$(ls "$BUILD"/trainer/*.o | grep -v '\.cu\.o$')
-  LDLIBS_NOCUDA=$(make --no-print-directory -s BUILD="$BUILD" NO_CUDA=1 --eval 'print-ldlibs: ; @echo $(LDLIBS)' print-ldlibs)
-  cc -fopenmp -o "$E/parity" "$BUILD/tests/test_trainer_cuda_parity.o" $cobjs "${objs[@]}" \
-     "$BUILD/libtokenize.a" "$BUILD/libcommon.a" -lcmocka $LDLIBS_NOCUDA \
-     >>"$OUT/emu_build.log" 2>&1 || { note "FAIL emulated link"; tail -30 "$OUT/emu_build.log"; exit 1; }
-  QUERN_REQUIRE_GPU=1 QUERN_PARITY_QUICK=${QUERN_PARITY_QUICK:-1} "$E/parity" 2>&1 |
+  # the emulated backend as a plugin, linked like the Makefile's quern-cuda.so
+  # and loaded by the ordinary quern and parity test through QUERN_CUDA_PLUGIN:
+  # the dlopen path is exercised too
+  g++ -shared -fopenmp -Wl,-z,defs -Wl,--version-script=trainer/cuda_plugin.map -o "$E/quern-cuda.so" \
+      "${objs[@]}" "$BUILD/trainer/model.pic.o" >>"$OUT/emu_build.log" 2>&1 ||
+    { note "FAIL emulated plugin link"; tail -30 "$OUT/emu_build.log"; exit 1; }
+  export QUERN_CUDA_PLUGIN=$E/quern-cuda.so
+  QUERN_REQUIRE_GPU=1 QUERN_PARITY_QUICK=${QUERN_PARITY_QUICK:-1} "$BUILD/tests/test_trainer_cuda_parity" 2>&1 |
     tee "$OUT/parity_emulated.log"
   rc=${PIPESTATUS[0]}
-  stage "parity under CPU emulation of the CUDA sources" $rc
+  stage "parity under CPU emulation of the CUDA sources (plugin $E/quern-cuda.so)" $rc
   # quern train --device cuda (emulated, bf16, head size 64) stopped and resumed vs the CPU
-  cc -fopenmp -o "$E/quern" "$BUILD/quern.o" $cobjs "${objs[@]}" -Wl,--start-group \
-     $(ls "$BUILD"/lib*.a | grep -v libtrainer) -Wl,--end-group $LDLIBS_NOCUDA >>"$OUT/emu_build.log" 2>&1
   W=$(mktemp -d "${TMPDIR:-/tmp}/quern-emu.XXXXXX")
   trap 'rm -rf "$W"' EXIT
   "$PYTHON" tests/data/trainer/make_shards.py tests/data/trainer/text.jsonl "$W/data" >/dev/null
   A=(--data "$W/data/manifest.json" --layers 2 --heads 1 --dim 64 --seq 64 --batch 4 --steps 8
      --lr 3e-3 --eval-every 4 --eval-tokens 1024 --print-every 1 --vocab-pad 64 -j 2)
-  { "$E/quern" train "${A[@]}" -o "$W/gpu" --device cuda --stop-at 4 &&
-    "$E/quern" train --resume "$W/gpu" --device cuda -j 2 &&
+  { "$BUILD/quern" train "${A[@]}" -o "$W/gpu" --device cuda --stop-at 4 &&
+    "$BUILD/quern" train --resume "$W/gpu" --device cuda -j 2 &&
     "$BUILD/quern" train "${A[@]}" -o "$W/cpu" --device cpu; } >"$OUT/train_emulated.log" 2>&1
   rc=$?
   if [ $rc -eq 0 ]; then
@@ -119,11 +123,12 @@ make -j"$JOBS" BUILD="$BUILD" all >"$OUT/build.log" 2>&1
 rc=$?
 stage "build (make -j$JOBS)" $rc
 if [ $rc -ne 0 ]; then tail -30 "$OUT/build.log"; exit 1; fi
-ls trainer/*.cu >/dev/null 2>&1 || note "note: no trainer/*.cu: this build has no CUDA backend"
+[ -f "$BUILD/quern-cuda.so" ] ||
+  { note "FAIL no $BUILD/quern-cuda.so: make found nvcc but not the CUDA libraries? (see build.log)"; exit 1; }
 # the parity test (cmocka) and the speed bench: each may fail alone
 make -j"$JOBS" BUILD="$BUILD" "$BUILD/tests/test_trainer_cuda_parity" >>"$OUT/build.log" 2>&1 ||
   note "FAIL building the parity test (libcmocka-dev missing?): see build.log"
-cc -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DQUERN_CUDA -I. -fopenmp \
+cc -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -fopenmp \
    bench/trainer_gpu_bench.c -o "$BUILD/trainer_gpu_bench" \
    -Wl,--start-group "$BUILD"/lib*.a -Wl,--end-group $LDLIBS_ALL >>"$OUT/build.log" 2>&1 ||
   note "FAIL building bench/trainer_gpu_bench.c: see build.log"

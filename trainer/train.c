@@ -15,10 +15,8 @@
 #include "common/cli.h"
 #include "common/outfile.h"
 #include "common/progress.h"
+#include "cuda_plugin.h"
 #include "train_run.h"
-#ifdef QUERN_CUDA
-#include "cuda_backend.h"
-#endif
 
 void qtrain_opts_default(qtrain_opts *o)
 {
@@ -229,14 +227,14 @@ static int run_loop(qrun *r)
     double fpt = qgpt_flops_per_token(&st->cfg, st->T);
     uint64_t bt = (uint64_t)st->B * st->T * st->accum;
     double peak = o->peak;
-#ifdef QUERN_CUDA
-    if (peak <= 0 && !strcmp(r->be->name, "cuda")) {
-        peak = qbackend_cuda_peak_flops(r->be);
+    /* a "cuda" backend came from the plugin, which is loaded by then */
+    const qcuda_plugin *pl = !strcmp(r->be->name, "cuda") ? qcuda_plugin_load(NULL, 0) : NULL;
+    if (peak <= 0 && pl) {
+        peak = pl->peak_flops(r->be);
         if (peak <= 0)
             fprintf(stderr, "quern train: unknown GPU '%s': pass --peak to report MFU\n",
-                    qbackend_cuda_device_name(r->be));
+                    pl->device_name(r->be));
     }
-#endif
     double t_start = qtrain_now(), measured = 0;
     long measured_steps = 0, first = st->step + 1;
     for (long step = first; step <= st->total_steps; step++) {

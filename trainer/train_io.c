@@ -20,10 +20,8 @@
 #include "common/progress.h"
 #include "common/strbuf.h"
 #include "tokenize/tokenizer.h"
+#include "cuda_plugin.h"
 #include "train_run.h"
-#ifdef QUERN_CUDA
-#include "cuda_backend.h"
-#endif
 
 /* --tokenizer: must load and agree with the manifest; recorded (as an
  * absolute path when it is one) for `quern sample`. */
@@ -162,9 +160,8 @@ static double unigram_entropy(const qloader *ld, uint32_t vocab)
 
 const char *qrun_device_label(const qrun *r)
 {
-#ifdef QUERN_CUDA
-    if (!strcmp(r->be->name, "cuda")) return qbackend_cuda_device_name(r->be);
-#endif
+    const qcuda_plugin *pl = !strcmp(r->be->name, "cuda") ? qcuda_plugin_load(NULL, 0) : NULL;
+    if (pl) return pl->device_name(r->be);
     return r->be->name;
 }
 
