@@ -28,7 +28,7 @@ CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -fopenmp -MMD -MP -I.
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=gnu++17 $(WARN) -D_GNU_SOURCE -fopenmp -MMD -MP -I.
 LDFLAGS += -fopenmp
-LDLIBS  += -lzstd -lz -ldeflate -lpcre2-8 -lxxhash -larchive -lcurl -lutf8proc \
+LDLIBS  += -lzstd -lz -ldeflate -lpcre2-8 -lxxhash -larchive -lutf8proc \
            -lgumbo -luchardet -lcld2 -lstdc++ -lpthread -lm
 
 ifeq ($(SAN),1)

@@ -10,7 +10,7 @@
 FUZZ_BUILD ?= build-fuzz
 FCC        ?= clang
 FCXX       ?= clang++
-LDLIBS     ?= -lzstd -lz -ldeflate -lpcre2-8 -lxxhash -larchive -lcurl -lutf8proc \
+LDLIBS     ?= -lzstd -lz -ldeflate -lpcre2-8 -lxxhash -larchive -lutf8proc \
               -lgumbo -luchardet -lcld2 -lstdc++ -lpthread -lm
 
 SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
