@@ -18,6 +18,14 @@ void qbadlines_flush(qbadlines *b)
 
 void qbadlines_report(qbadlines *b, const char *name, uint64_t line_no, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    qbadlines_vreport(b, name, line_no, fmt, ap);
+    va_end(ap);
+}
+
+void qbadlines_vreport(qbadlines *b, const char *name, uint64_t line_no, const char *fmt, va_list ap)
+{
     if (!b->every && b->name && !strcmp(b->name, name)) {
         b->more++;
         return;
@@ -27,10 +35,7 @@ void qbadlines_report(qbadlines *b, const char *name, uint64_t line_no, const ch
     b->name = strdup(name);
     if (!b->name) abort();
     char what[1024], where[40];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
     snprintf(where, sizeof where, "line %llu", (unsigned long long)line_no);
     qerr_at(name, where, "%s", what);
 }

@@ -12,6 +12,7 @@
 #ifndef QUERN_BADLINES_H
 #define QUERN_BADLINES_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,8 @@ typedef struct qbadlines {
 
 void qbadlines_report(qbadlines *b, const char *name, uint64_t line_no, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+void qbadlines_vreport(qbadlines *b, const char *name, uint64_t line_no, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 /* Print the pending "K more bad lines skipped" line, if any. */
 void qbadlines_flush(qbadlines *b);
 /* Flush, then release. */

@@ -115,10 +115,10 @@ uint64_t qdoc_reader_failed_inputs(const qdoc_reader *r);
  * line, unparsed, into `line`, with its 1-based line number and input name
  * (valid until qdoc_reader_close). Same returns and error handling for
  * unreadable inputs as qdoc_reader_next; parse it with qdoc_parse, report a
- * bad line with qerr_at(name, "line N", ...) and qdoc_reader_count_error(). */
+ * bad line with qdoc_reader_bad_line (or a worker's queue with
+ * qdoc_reader_report_queue). */
 int qdoc_reader_next_line(qdoc_reader *r, strbuf *line, uint64_t *line_no, const char **input_name);
-void qdoc_reader_count_error(qdoc_reader *r);
-/* Report and count a bad line (instead of qerr_at + qdoc_reader_count_error):
+/* Report and count a bad line:
  * the first bad line of each input is printed in full,
  *     quern <cmd>: <name>:line <N>: <what>
  * later ones of the same input are only counted, and summarised in one line

@@ -131,19 +131,15 @@ int qdoc_reader_next_line(qdoc_reader *r, strbuf *line, uint64_t *line_no, const
     }
 }
 
-void qdoc_reader_count_error(qdoc_reader *r) { r->errors++; }
-
 void qdoc_reader_flush_bad(qdoc_reader *r) { qbadlines_flush(&r->bad); }
 
 void qdoc_reader_bad_line(qdoc_reader *r, const char *name, uint64_t line_no, const char *fmt, ...)
 {
-    char what[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    qbadlines_vreport(&r->bad, name, line_no, fmt, ap);
     va_end(ap);
     r->errors++;
-    qbadlines_report(&r->bad, name, line_no, "%s", what);
 }
 
 size_t qdoc_reader_report_queue(qdoc_reader *r, const strbuf *q, qbadlines_locate locate,
