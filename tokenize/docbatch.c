@@ -38,8 +38,7 @@ uint64_t qline_src_failed(const qline_src *s)
 
 uint64_t qline_src_bad_lines(const qline_src *s)
 {
-    return s->reader ? qdoc_reader_errors(s->reader) - qdoc_reader_failed_inputs(s->reader)
-                     : s->bad_text_lines;
+    return s->reader ? qdoc_reader_errors(s->reader) - qdoc_reader_failed_inputs(s->reader) : 0;
 }
 
 /* Next line: 1, or 0 at the end of every input. */
@@ -148,12 +147,6 @@ static void locate_line(const void *vb, size_t i, const char **name, uint64_t *l
 
 void qdocbatch_report_bad(qline_src *s, const qdocbatch *b, const strbuf *queued)
 {
-    if (!queued->len) return;
-    if (s->reader) {
-        qdoc_reader_report_queue(s->reader, queued, locate_line, b);
-    } else {   /* text mode has no bad lines today; report them plainly if it ever does */
-        qbadlines every = { 1, NULL, 0 };
-        s->bad_text_lines += qbadlines_report_queue(&every, queued, locate_line, b);
-        qbadlines_free(&every);
-    }
+    /* only JSONL lines can be bad (qdocbatch_text), and JSONL is read through the reader */
+    if (queued->len && s->reader) qdoc_reader_report_queue(s->reader, queued, locate_line, b);
 }

@@ -22,7 +22,7 @@ typedef struct qline_src {
     size_t cur;
     qin *q;
     uint64_t line_no;
-    uint64_t bytes_done, failed_inputs, bad_text_lines;
+    uint64_t bytes_done, failed_inputs;
     strbuf line;
 } qline_src;
 
@@ -30,7 +30,7 @@ void qline_src_open(qline_src *s, qinputs *in, int text_mode, const char *text_f
 void qline_src_close(qline_src *s);
 uint64_t qline_src_bytes(const qline_src *s);       /* decoded bytes read so far */
 uint64_t qline_src_failed(const qline_src *s);      /* inputs unreadable or broken */
-uint64_t qline_src_bad_lines(const qline_src *s);   /* lines refused (by the reader or reported) */
+uint64_t qline_src_bad_lines(const qline_src *s);   /* JSONL lines refused (by the reader or reported) */
 
 typedef struct qdocbatch {
     strbuf raw;                 /* lines, back to back */
