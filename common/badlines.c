@@ -16,7 +16,9 @@ void qbadlines_flush(qbadlines *b)
     b->more = 0;
 }
 
-void qbadlines_report(qbadlines *b, const char *name, uint64_t line_no, const char *fmt, ...)
+static void report(qbadlines *b, const char *name, uint64_t line_no, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void report(qbadlines *b, const char *name, uint64_t line_no, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -65,7 +67,7 @@ size_t qbadlines_report_queue(qbadlines *b, const strbuf *q, qbadlines_locate lo
         const char *name;
         uint64_t line_no;
         locate(batch, strtoull(p, NULL, 10), &name, &line_no);
-        qbadlines_report(b, name, line_no, "%.*s", (int)(nl - tab - 1), tab + 1);
+        report(b, name, line_no, "%.*s", (int)(nl - tab - 1), tab + 1);
         n++;
         p = nl + 1;
     }

@@ -24,10 +24,7 @@ typedef struct qbadlines {
     uint64_t more;      /* its bad lines not printed yet */
 } qbadlines;
 
-#define QBADLINES_INIT { 0, NULL, 0 }
-
-void qbadlines_report(qbadlines *b, const char *name, uint64_t line_no, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Report one bad line (a zero-initialised qbadlines is ready to use). */
 void qbadlines_vreport(qbadlines *b, const char *name, uint64_t line_no, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 /* Print the pending "K more bad lines skipped" line, if any. */
