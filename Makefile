@@ -9,8 +9,10 @@
 #   make gpu-check    CUDA parity + speed check (on a GPU machine)
 #   make cuda         like make, but fails when nvcc is missing
 #   make unit MOD=x   build and run one module's unit tests only (fast loop)
+#   make install      PREFIX/bin/quern (+ PREFIX/lib/quern/quern-cuda.so), DESTDIR honoured
 #
-# Variables: BUILD=dir (default build), SAN=1 (ASan+UBSan), NO_CUDA=1, JOBS.
+# Variables: BUILD=dir (default build), SAN=1 (ASan+UBSan), NO_CUDA=1, JOBS,
+#            PREFIX (default /usr/local), DESTDIR.
 
 BUILD   ?= build
 SAN     ?=
@@ -79,7 +81,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 testmod    = $(word 2,$(subst _, ,$(notdir $(basename $(1)))))
 
-.PHONY: all deps test check unit demo bench fuzz gpu-check clean tests cuda
+.PHONY: all deps test check unit demo bench fuzz gpu-check clean tests cuda install uninstall
 all: $(QUERN) $(CUDA_PLUGIN)
 
 $(BUILD)/%.o: %.c
@@ -158,6 +160,21 @@ cuda:
 	@test -n "$(NVCC)" || { echo "make cuda: nvcc not found (install the CUDA Toolkit, or set NVCC=/path/to/nvcc)" >&2; exit 2; }
 	@test -n "$(CUDA_PLUGIN)" || { echo "make cuda: no quern-cuda.so to build (NO_CUDA/SAN set, or nvcc without libcudart/libcublas/libcublasLt)" >&2; exit 2; }
 	$(MAKE) all
+
+# The plugin goes where quern looks for it when it is not beside the binary:
+# ../lib/quern/ relative to quern's directory (trainer/cuda_plugin.c).
+PREFIX  ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(QUERN) $(DESTDIR)$(PREFIX)/bin/quern
+ifneq ($(CUDA_PLUGIN),)
+	install -d $(DESTDIR)$(PREFIX)/lib/quern
+	install -m 755 $(CUDA_PLUGIN) $(DESTDIR)$(PREFIX)/lib/quern/quern-cuda.so
+endif
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/quern $(DESTDIR)$(PREFIX)/lib/quern/quern-cuda.so
+	-rmdir $(DESTDIR)$(PREFIX)/lib/quern 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)
