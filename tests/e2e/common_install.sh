@@ -12,6 +12,9 @@ BUILD_DIR=$(cd "$(dirname "$QUERN")" && pwd)
 if ldd "$QUERN" | grep -q libasan; then
   echo "sanitizer build: install is checked in the normal pass"; exit 77
 fi
+# a make calling this test (make check) passes its flags and variables down:
+# not to this one
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 MK=(make --no-print-directory -s BUILD="$BUILD_DIR" PREFIX=/usr DESTDIR="$WORK/stage")
 # a build without the plugin (NO_CUDA, no nvcc) must not grow one at install time
 [ -e "$BUILD_DIR/quern-cuda.so" ] || MK+=(NO_CUDA=1)
