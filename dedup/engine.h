@@ -95,9 +95,13 @@ typedef struct dd_source {
 int dd_source_open(dd_source *src, char **paths, size_t n, const uint64_t *input_index,
                    const dd_opts *o, int keep_shingles, int want_output);
 void dd_source_close(dd_source *src);
-/* qpipe plumbing: produce and work for dd_batch items. */
-void *dd_batch_produce(dd_source *src, int *stop);
-void dd_batch_work(dd_source *src, dd_batch *b, int worker);
+/* qpipe plumbing for dd_batch items, the same in every phase. ctx is the
+ * phase's state, whose FIRST member is its dd_source (a pointer to a struct,
+ * converted, points to its first member), so a phase lists these three in its
+ * qpipe_ops as they are and writes only its consume. */
+void *dd_pipe_produce(void *ctx, int *stop);
+void dd_pipe_work(void *item, int worker, void *ctx);
+void dd_pipe_discard(void *item, void *ctx);
 void dd_batch_free(dd_batch *b);
 /* Report the bad lines among the batch's first `upto` documents in order
  * (main thread); returns how many. */

@@ -37,8 +37,8 @@
 typedef struct shset { uint64_t *v; size_t n; } shset;
 
 typedef struct mem_state {
+    dd_source src;            /* first: the dd_pipe_* callbacks take the state as it */
     const dd_opts *o;
-    dd_source src;
     qdoc_writer *w;
     qprogress *prog;
     int write_now;            /* keep first: write during the pass */
@@ -81,9 +81,6 @@ static uint64_t index_bytes(const mem_state *s, size_t more)
     return b;
 }
 
-static void *produce(void *ctx, int *stop) { return dd_batch_produce(&((mem_state *)ctx)->src, stop); }
-static void work(void *item, int worker, void *ctx) { dd_batch_work(&((mem_state *)ctx)->src, item, worker); }
-static void discard(void *item, void *ctx) { (void)ctx; dd_batch_free(item); }
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -248,7 +245,7 @@ static uint64_t len_of(void *ctx, uint64_t ref)
 
 /* Second pass for --keep longest: write every document not removed. */
 typedef struct filter_state {
-    dd_source src;
+    dd_source src; /* first: the dd_pipe_* callbacks take the state as it */
     const dd_u64vec *removed;
     size_t next;
     qdoc_writer *w;
@@ -257,8 +254,6 @@ typedef struct filter_state {
     int failed, strict_stop;
 } filter_state;
 
-static void *f_produce(void *ctx, int *stop) { return dd_batch_produce(&((filter_state *)ctx)->src, stop); }
-static void f_work(void *item, int worker, void *ctx) { dd_batch_work(&((filter_state *)ctx)->src, item, worker); }
 static int f_consume(void *item, void *ctx)
 {
     filter_state *s = ctx;
@@ -337,7 +332,7 @@ int dd_run_memory(const dd_opts *o, char **paths, size_t n, const uint64_t *inpu
     s.prog = qprogress_new("dedup", (uint64_t)(qdoc_reader_total_raw(s.src.reader) > 0 ? qdoc_reader_total_raw(s.src.reader) : 0),
                            o->progress);
 
-    qpipe_ops ops = { produce, work, consume, discard };
+    qpipe_ops ops = { dd_pipe_produce, dd_pipe_work, consume, dd_pipe_discard };
     int rc = qpipe_run(o->jobs, &ops, &s, 0);
     if (s.prog) qprogress_finish(s.prog);
     int src_failed = s.src.failed;
@@ -370,7 +365,7 @@ int dd_run_memory(const dd_opts *o, char **paths, size_t n, const uint64_t *inpu
         if (dd_source_open(&fs.src, paths, n, input_index, &o2, 0, 1)) {
             exit_code = QEXIT_BADINPUT;
         } else {
-            qpipe_ops fops = { f_produce, f_work, f_consume, discard };
+            qpipe_ops fops = { dd_pipe_produce, dd_pipe_work, f_consume, dd_pipe_discard };
             int frc = qpipe_run(o->jobs, &fops, &fs, 0);
             if (fs.failed || (frc && !fs.strict_stop && !fs.src.failed))
                 exit_code = QEXIT_BADINPUT;

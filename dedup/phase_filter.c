@@ -13,7 +13,7 @@
 #include "phases.h"
 
 typedef struct filter_state {
-    dd_source src;
+    dd_source src; /* first: the dd_pipe_* callbacks take the state as it */
     dd_u64vec removed;
     size_t next;
     qdoc_writer *w;
@@ -21,9 +21,6 @@ typedef struct filter_state {
     int strict, failed;
 } filter_state;
 
-static void *produce(void *ctx, int *stop) { return dd_batch_produce(&((filter_state *)ctx)->src, stop); }
-static void work(void *item, int worker, void *ctx) { dd_batch_work(&((filter_state *)ctx)->src, item, worker); }
-static void discard(void *item, void *ctx) { (void)ctx; dd_batch_free(item); }
 
 static int consume(void *item, void *ctx)
 {
@@ -146,7 +143,7 @@ int dd_phase_filter(const dd_opts *o, const char *dir, const char *out, unsigned
     }
     if (rc == QEXIT_OK && dd_source_open(&s.src, paths, n, index, &pass, 0, 1)) rc = QEXIT_BADINPUT;
     if (rc == QEXIT_OK) {
-        qpipe_ops ops = { produce, work, consume, discard };
+        qpipe_ops ops = { dd_pipe_produce, dd_pipe_work, consume, dd_pipe_discard };
         if (qpipe_run(o->jobs, &ops, &s, 0) || s.failed || s.src.failed ||
             qdoc_reader_failed_inputs(s.src.reader))
             rc = QEXIT_BADINPUT;

@@ -33,8 +33,8 @@ static void rv_push(recvec *r, const void *x)
 }
 
 typedef struct sig_state {
+    dd_source src;            /* first: the dd_pipe_* callbacks take the state as it */
     const dd_opts *o;
-    dd_source src;
     recvec *bands;            /* one per band */
     recvec text, url, docs;
     dd_pfw *shingles;         /* streamed in input order */
@@ -44,9 +44,6 @@ typedef struct sig_state {
     int failed;
 } sig_state;
 
-static void *produce(void *ctx, int *stop) { return dd_batch_produce(&((sig_state *)ctx)->src, stop); }
-static void work(void *item, int worker, void *ctx) { dd_batch_work(&((sig_state *)ctx)->src, item, worker); }
-static void discard(void *item, void *ctx) { (void)ctx; dd_batch_free(item); }
 
 static int consume(void *item, void *ctx)
 {
@@ -197,7 +194,7 @@ int dd_phase_signatures(const dd_opts *o, const char *dir, unsigned shard, unsig
     }
     if (rc == QEXIT_OK && dd_source_open(&s.src, paths, n, index, o, keep_shingles, 0)) rc = QEXIT_BADINPUT;
     if (rc == QEXIT_OK) {
-        qpipe_ops ops = { produce, work, consume, discard };
+        qpipe_ops ops = { dd_pipe_produce, dd_pipe_work, consume, dd_pipe_discard };
         if (qpipe_run(o->jobs, &ops, &s, 0) || s.failed || s.src.failed ||
             qdoc_reader_failed_inputs(s.src.reader))
             rc = QEXIT_BADINPUT;

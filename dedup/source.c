@@ -140,8 +140,9 @@ static void batch_grow(dd_batch *b, unsigned bands)
     b->cap = ncap;
 }
 
-void *dd_batch_produce(dd_source *src, int *stop)
+void *dd_pipe_produce(void *ctx, int *stop)
 {
+    dd_source *src = ctx;
     dd_batch *b = xcalloc(1, sizeof *b);
     size_t bytes = 0;
     unsigned bands = src->o->params.bands;
@@ -175,8 +176,10 @@ void *dd_batch_produce(dd_source *src, int *stop)
 /* Two passes: parse (and serialise) every document, copying its text and
  * URL aside; then sign them all in one timed stretch, so --stats can report
  * the signing speed alone without a clock read per document. */
-void dd_batch_work(dd_source *src, dd_batch *b, int worker)
+void dd_pipe_work(void *item, int worker, void *ctx)
 {
+    dd_source *src = ctx;
+    dd_batch *b = item;
     dd_signer *s = &src->signers[worker];
     const dd_opts *o = src->o;
     int sign = o->near || o->exact;
@@ -261,4 +264,10 @@ void dd_batch_free(dd_batch *b)
     free(b->out);
     free(b->band_keys);
     free(b);
+}
+
+void dd_pipe_discard(void *item, void *ctx)
+{
+    (void)ctx;
+    dd_batch_free(item);
 }
