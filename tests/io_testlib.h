@@ -1,6 +1,8 @@
 /* io_testlib.h - helpers shared by tests/test_common_io*.c: compress a
  * payload into one gzip member or one zstd frame (with its checksum, as quern
- * writes them), appended to out. */
+ * writes them), appended to out; read a file back line by line against the
+ * payload it was made from; check that an error message starts with the
+ * expected "file:offset: what". */
 #ifndef QUERN_IO_TESTLIB_H
 #define QUERN_IO_TESTLIB_H
 
@@ -9,11 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/io.h"
 #include "common/strbuf.h"
+#include "testlib.h"
 
 static inline void gzip_member(strbuf *out, const char *data, size_t n)
 {
@@ -41,6 +46,39 @@ static inline void zstd_frame(strbuf *out, const char *data, size_t n)
     ZSTD_freeCCtx(c);
     assert_false(ZSTD_isError(r));
     out->len += r;
+}
+
+/* Read path with qin_getline until it stops: each line must be exactly the
+ * next complete line of want (n bytes), so a damaged input gives only whole
+ * lines of what was written and never a partial or invented one. Returns
+ * the number of lines; the final status (0 or -1) goes to *rc, and its
+ * message to err (QERR_LEN bytes). */
+static inline size_t read_lines_of(const char *path, const char *want, size_t n, int *rc, char *err)
+{
+    qin *in = qin_open(path, err, QERR_LEN);
+    assert_non_null(in);
+    strbuf line = STRBUF_INIT;
+    size_t lines = 0, off = 0;
+    while ((*rc = qin_getline(in, &line, err, QERR_LEN)) == 1) {
+        const char *nl = memchr(want + off, '\n', n - off);
+        assert_non_null(nl);
+        assert_int_equal(line.len, (size_t)(nl - want) - off);
+        assert_memory_equal(line.buf, want + off, line.len);
+        off += line.len + 1;
+        lines++;
+    }
+    qin_close(in);
+    sb_free(&line);
+    return lines;
+}
+
+/* err starts with the formatted text (the rest of a message may change). */
+__attribute__((format(printf, 2, 3)))
+static inline void assert_error_starts(const char *err, const char *fmt, ...)
+{
+    char want[1024];
+    TL_FORMAT(want, fmt);
+    if (strncmp(err, want, strlen(want))) fail_msg("want '%s...', got '%s'", want, err);
 }
 
 #endif

@@ -1,8 +1,7 @@
 /* Golden tests for clean/c4.c: C4 quality (line rewriting, document drops,
  * thresholds) and C4 bad words. */
-#include <unistd.h>
-
 #include "clean_testlib.h"
+#include "testlib.h"
 
 /* Run c4_quality with sets; return the reason and the rewritten text. */
 static int c4(const char *const *sets, const char *text, strbuf *out)
@@ -144,14 +143,6 @@ static void test_sentences(void **state)
     sb_free(&out);
 }
 
-static void write_file(const char *path, const char *content)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(content, f);
-    fclose(f);
-}
-
 static int badwords(const char *file, const char *text, const char *lang)
 {
     char set[512];
@@ -178,11 +169,8 @@ static int badwords(const char *file, const char *text, const char *lang)
 static void test_badwords(void **state)
 {
     (void)state;
-    char path[] = "/tmp/quern-badwords-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    write_file(path, "# test list\nbadword\ntwo words\n\xE8\xB5\x8C\n");
+    char path[400];
+    tl_write_text(tl_path(path, sizeof path, "badwords.txt"), "# test list\nbadword\ntwo words\n\xE8\xB5\x8C\n");
     assert_reason(badwords(path, "a clean text", NULL), CR_NONE);
     assert_reason(badwords(path, "this has a BadWord in it", NULL), CR_BADWORDS);
     assert_reason(badwords(path, "badword", NULL), CR_BADWORDS);
@@ -199,7 +187,6 @@ static void test_badwords(void **state)
     char err[256];
     assert_null(clean_cascade_new(c, err, sizeof err));
     clean_config_free(c);
-    unlink(path);
 }
 
 int main(void)
@@ -212,7 +199,8 @@ int main(void)
         cmocka_unit_test(test_citations),
         cmocka_unit_test(test_document_drops),
         cmocka_unit_test(test_sentences),
-        cmocka_unit_test(test_badwords),
+        /* the only test that writes a file: a directory of its own */
+        cmocka_unit_test_setup_teardown(test_badwords, tl_tmpdir_setup, tl_tmpdir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

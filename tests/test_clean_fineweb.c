@@ -26,6 +26,30 @@ static void long_lines(strbuf *sb, int n, int punct)
     }
 }
 
+/* 100 lines "0000xx..x", "0001xx..x", ...: the first `n_short` of exactly 30
+ * characters, the rest of 31. */
+static void lines_of_30_and_31(strbuf *sb, int n_short)
+{
+    sb_reset(sb);
+    for (int i = 0; i < 100; i++) {
+        int len = i < n_short ? 30 : 31;
+        char word[16];
+        snprintf(word, sizeof word, "%04d", i);
+        sb_adds(sb, word);
+        for (int k = 4; k < len; k++) sb_addc(sb, 'x');
+        sb_addc(sb, '\n');
+    }
+}
+
+/* A 10-character line, n_y characters 'y', the 10-character line again. */
+static void repeated_line_around(strbuf *sb, int n_y)
+{
+    sb_reset(sb);
+    sb_adds(sb, "abcdefghij\n");
+    tl_repeat(sb, "y", n_y, "");
+    sb_adds(sb, "\nabcdefghij\n");
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -61,24 +85,9 @@ static void test_short_line_ratio(void **state)
     (void)state;
     strbuf sb = STRBUF_INIT;
     /* 100 lines: 67 of exactly 30 characters, 33 of 31: 0.67 is not > 0.67 */
-    for (int i = 0; i < 100; i++) {
-        int len = i < 67 ? 30 : 31;
-        char word[16];
-        snprintf(word, sizeof word, "%04d", i);
-        sb_adds(&sb, word);
-        for (int k = 4; k < len; k++) sb_addc(&sb, 'x');
-        sb_addc(&sb, '\n');
-    }
+    lines_of_30_and_31(&sb, 67);
     assert_reason(fw_only("short_line_thr=0.67", sb.buf), CR_NONE);
-    sb_reset(&sb);
-    for (int i = 0; i < 100; i++) {
-        int len = i < 68 ? 30 : 31;
-        char word[16];
-        snprintf(word, sizeof word, "%04d", i);
-        sb_adds(&sb, word);
-        for (int k = 4; k < len; k++) sb_addc(&sb, 'x');
-        sb_addc(&sb, '\n');
-    }
+    lines_of_30_and_31(&sb, 68);   /* 0.68 */
     assert_reason(fw_only("short_line_thr=0.67", sb.buf), CR_SHORT_LINE_RATIO);
     /* lengths are characters: 30 x "é" is short */
     sb_reset(&sb);
@@ -92,14 +101,9 @@ static void test_char_dup_ratio(void **state)
     (void)state;
     strbuf sb = STRBUF_INIT;
     /* 1000 characters without "\n", 10 of them in a repeated line: 0.01 */
-    sb_adds(&sb, "abcdefghij\n");
-    tl_repeat(&sb, "y", 980, "");
-    sb_adds(&sb, "\nabcdefghij\n");
+    repeated_line_around(&sb, 980);
     assert_reason(fw_only("char_duplicates_ratio=0.01", sb.buf), CR_NONE);
-    sb_reset(&sb);
-    sb_adds(&sb, "abcdefghij\n");
-    tl_repeat(&sb, "y", 979, "");
-    sb_adds(&sb, "\nabcdefghij\n");
+    repeated_line_around(&sb, 979);   /* 10 of 999 */
     assert_reason(fw_only("char_duplicates_ratio=0.01", sb.buf), CR_CHAR_DUP_RATIO);
     sb_free(&sb);
 }

@@ -28,6 +28,14 @@ static void words_doc(strbuf *sb, int n, int len)
     }
 }
 
+/* n_words distinct 4-letter words, then `copies` of token, space-separated:
+ * the ratio tests count the tokens against all words. */
+static void words_then(strbuf *sb, int n_words, const char *token, int copies)
+{
+    words_doc(sb, n_words, 4);
+    tl_repeat(sb, token, copies, " ");
+}
+
 static void test_short_and_long_doc(void **state)
 {
     (void)state;
@@ -70,20 +78,15 @@ static void test_hashes_and_ellipsis(void **state)
     (void)state;
     strbuf sb = STRBUF_INIT;
     /* 100 tokens, 10 of them with a '#' inside: 0.1 is not > 0.1 */
-    words_doc(&sb, 90, 4);
-    tl_repeat(&sb, "ab#c", 10, " ");
+    words_then(&sb, 90, "ab#c", 10);
     assert_reason(gq_only("max_symbol_word_ratio=0.1", sb.buf), CR_NONE);
-    words_doc(&sb, 89, 4);
-    tl_repeat(&sb, "ab#c", 11, " ");
+    words_then(&sb, 89, "ab#c", 11);
     assert_reason(gq_only("max_symbol_word_ratio=0.1", sb.buf), CR_GOPHER_HASHES);
     /* "..." and the single character "…" both count */
-    words_doc(&sb, 90, 4);
-    tl_repeat(&sb, "ab...c", 5, " ");
+    words_then(&sb, 90, "ab...c", 5);
     tl_repeat(&sb, "ab\xE2\x80\xA6" "c", 5, " ");
     assert_reason(gq_only("max_symbol_word_ratio=0.1", sb.buf), CR_NONE);
-    sb_setlen(&sb, 0);
-    words_doc(&sb, 89, 4);
-    tl_repeat(&sb, "ab...c", 6, " ");
+    words_then(&sb, 89, "ab...c", 6);
     tl_repeat(&sb, "ab\xE2\x80\xA6" "c", 5, " ");
     assert_reason(gq_only("max_symbol_word_ratio=0.1", sb.buf), CR_GOPHER_ELLIPSIS);
     sb_free(&sb);
@@ -120,15 +123,12 @@ static void test_alpha_ratio(void **state)
     (void)state;
     strbuf sb = STRBUF_INIT;
     /* 100 tokens, 80 with a letter: 0.8 is not < 0.8 */
-    words_doc(&sb, 80, 4);
-    tl_repeat(&sb, "1234", 20, " ");
+    words_then(&sb, 80, "1234", 20);
     assert_reason(gq_only("max_non_alpha_words_ratio=0.8", sb.buf), CR_NONE);
-    words_doc(&sb, 79, 4);
-    tl_repeat(&sb, "1234", 21, " ");
+    words_then(&sb, 79, "1234", 21);
     assert_reason(gq_only("max_non_alpha_words_ratio=0.8", sb.buf), CR_GOPHER_ALPHA);
     /* punctuation tokens count in the denominator */
-    words_doc(&sb, 80, 4);
-    tl_repeat(&sb, "!", 19, " ");
+    words_then(&sb, 80, "!", 19);
     sb_adds(&sb, ", ,");   /* two more punctuation tokens: 80/101 */
     assert_reason(gq_only("max_non_alpha_words_ratio=0.8", sb.buf), CR_GOPHER_ALPHA);
     sb_free(&sb);
@@ -179,34 +179,50 @@ static int rep_only(const char *param, const char *text)
     return tl_run("gopher_repetition", sets, text);
 }
 
+/* n distinct units "<word> <kind>", each followed by sep, then `copies` of
+ * "same <kind>", each followed by same_sep: copies - 1 repeats. */
+static void distinct_then_same(strbuf *sb, int n, const char *kind, const char *sep, int copies,
+                               const char *same_sep)
+{
+    sb_reset(sb);
+    for (int i = 0; i < n; i++) {
+        tl_word(sb, i, 5);
+        sb_addc(sb, ' ');
+        sb_adds(sb, kind);
+        sb_adds(sb, sep);
+    }
+    char same[32];
+    snprintf(same, sizeof same, "same %s", kind);
+    tl_repeat(sb, same, copies, same_sep);
+}
+
+/* n_a letters 'a', then the same 20 letters 'b' twice, the three parts
+ * joined by sep: 20 characters repeated. */
+static void a_then_b_twice(strbuf *sb, int n_a, const char *sep)
+{
+    sb_reset(sb);
+    tl_repeat(sb, "a", n_a, "");
+    for (int k = 0; k < 2; k++) {
+        sb_adds(sb, sep);
+        sb_adds(sb, "bbbbbbbbbbbbbbbbbbbb");
+    }
+}
+
 static void test_dup_paragraphs(void **state)
 {
     (void)state;
     strbuf sb = STRBUF_INIT;
     /* 10 paragraphs, 3 repeats: 0.3 is not > 0.3 */
-    for (int i = 0; i < 6; i++) {
-        tl_word(&sb, i, 5);
-        sb_adds(&sb, " para\n\n");
-    }
-    tl_repeat(&sb, "same para", 4, "\n\n\n");
+    distinct_then_same(&sb, 6, "para", "\n\n", 4, "\n\n\n");
     assert_reason(rep_only("dup_para_frac=0.3", sb.buf), CR_NONE);
     /* 13 paragraphs, 4 repeats: 0.307 */
-    sb_reset(&sb);
-    for (int i = 0; i < 8; i++) {
-        tl_word(&sb, i, 5);
-        sb_adds(&sb, " para\n\n");
-    }
-    tl_repeat(&sb, "same para", 5, "\n\n");
+    distinct_then_same(&sb, 8, "para", "\n\n", 5, "\n\n");
     assert_reason(rep_only("dup_para_frac=0.3", sb.buf), CR_DUP_PARA_FRAC);
     /* characters: A(56) + "\n\n" + B(20) + "\n\n" + B(20) = 100, 20 repeated */
-    sb_reset(&sb);
-    tl_repeat(&sb, "a", 56, "");
-    sb_adds(&sb, "\n\nbbbbbbbbbbbbbbbbbbbb\n\nbbbbbbbbbbbbbbbbbbbb");
+    a_then_b_twice(&sb, 56, "\n\n");
     assert_int_equal(sb.len, 100);
     assert_reason(rep_only("dup_para_char_frac=0.2", sb.buf), CR_NONE);
-    sb_reset(&sb);
-    tl_repeat(&sb, "a", 55, "");
-    sb_adds(&sb, "\n\nbbbbbbbbbbbbbbbbbbbb\n\nbbbbbbbbbbbbbbbbbbbb");
+    a_then_b_twice(&sb, 55, "\n\n");
     assert_reason(rep_only("dup_para_char_frac=0.2", sb.buf), CR_DUP_PARA_CHAR_FRAC);
     sb_free(&sb);
 }
@@ -216,31 +232,18 @@ static void test_dup_lines(void **state)
     (void)state;
     strbuf sb = STRBUF_INIT;
     /* 10 lines (split on runs of \n), 3 repeats */
-    for (int i = 0; i < 6; i++) {
-        tl_word(&sb, i, 5);
-        sb_adds(&sb, " line\n");
-    }
-    tl_repeat(&sb, "same line", 4, "\n\n");
+    distinct_then_same(&sb, 6, "line", "\n", 4, "\n\n");
     sb_setlen(&sb, sb.len - 2);
     assert_reason(rep_only("dup_line_frac=0.3", sb.buf), CR_NONE);
     /* 13 lines, 4 repeats */
-    sb_reset(&sb);
-    for (int i = 0; i < 8; i++) {
-        tl_word(&sb, i, 5);
-        sb_adds(&sb, " line\n");
-    }
-    tl_repeat(&sb, "same line", 5, "\n");
+    distinct_then_same(&sb, 8, "line", "\n", 5, "\n");
     sb_setlen(&sb, sb.len - 1);
     assert_reason(rep_only("dup_line_frac=0.3", sb.buf), CR_DUP_LINE_FRAC);
     /* characters: A(58) \n B(20) \n B(20) = 100 characters, 20 repeated */
-    sb_reset(&sb);
-    tl_repeat(&sb, "a", 58, "");
-    sb_adds(&sb, "\nbbbbbbbbbbbbbbbbbbbb\nbbbbbbbbbbbbbbbbbbbb");
+    a_then_b_twice(&sb, 58, "\n");
     assert_int_equal(sb.len, 100);
     assert_reason(rep_only("dup_line_char_frac=0.2", sb.buf), CR_NONE);
-    sb_reset(&sb);
-    tl_repeat(&sb, "a", 57, "");
-    sb_adds(&sb, "\nbbbbbbbbbbbbbbbbbbbb\nbbbbbbbbbbbbbbbbbbbb");
+    a_then_b_twice(&sb, 57, "\n");
     assert_reason(rep_only("dup_line_char_frac=0.2", sb.buf), CR_DUP_LINE_CHAR_FRAC);
     sb_free(&sb);
 }

@@ -1,21 +1,16 @@
 /* Unit tests for clean/rules.c: domain blocklist with subdomains, banned
  * URL substrings, PCRE2 rules for URLs and for text (document / lines). */
-#include <unistd.h>
-
 #include "clean_testlib.h"
+#include "testlib.h"
 
-static char dir[] = "/tmp/quern-rules-XXXXXX";
-
+/* Write a rules file in the test directory; returns its path (one of four
+ * buffers, so a test can hold a few at once). */
 static const char *file(const char *name, const char *content)
 {
-    static char path[4][256];
+    static char path[4][400];
     static int k;
     char *p = path[k++ % 4];
-    snprintf(p, 256, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(content, f);
-    fclose(f);
+    tl_write_text(tl_path(p, sizeof path[0], "%s", name), content);
     return p;
 }
 
@@ -99,20 +94,6 @@ static void test_text_rules(void **state)
     sb_free(&out);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,5 +101,5 @@ int main(void)
         cmocka_unit_test(test_substrings_and_regex),
         cmocka_unit_test(test_text_rules),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);
 }

@@ -1,36 +1,11 @@
 /* Unit tests for common/doc: the record (parse, edit, serialize) and the
  * streaming reader/writer. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "common/doc.h"
 #include "common/json.h"
 #include "common/outfile.h"
-
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-test-doc.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
-}
+#include "testlib.h"
 
 static void parse_ok(qdoc *d, const char *line, const char *field)
 {
@@ -207,20 +182,12 @@ static void test_build(void **state)
     qdoc_free(&d);
 }
 
-static void write_file(const char *path, const char *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
-
 static void test_reader_huge_line_and_errors(void **state)
 {
     (void)state;
     /* a 20 MB line between two small ones; far larger than any buffer */
     char path[400];
-    snprintf(path, sizeof path, "%s/huge.jsonl", tmpdir);
+    tl_path(path, sizeof path, "huge.jsonl");
     size_t big = 20u << 20;
     strbuf sb = STRBUF_INIT;
     sb_adds(&sb, "{\"text\":\"first\"}\n\n{\"id\":\"big\",\"text\":\"");
@@ -229,7 +196,7 @@ static void test_reader_huge_line_and_errors(void **state)
     for (size_t i = 0; i < big; i++) sb.buf[start + i] = (char)('a' + i % 26);
     sb.len += big;
     sb_adds(&sb, "\\n\"}\nnot json\n{\"text\":\"last\"}");   /* no final newline */
-    write_file(path, sb.buf, sb.len);
+    tl_write_file(path, sb.buf, sb.len);
 
     char *paths[] = { path };
     qdoc_reader_opts o = { .text_field = NULL, .skip_bad = 1, .max_line = 0 };
@@ -276,8 +243,8 @@ static void test_reader_missing_input(void **state)
 {
     (void)state;
     char good[400];
-    snprintf(good, sizeof good, "%s/good.jsonl", tmpdir);
-    write_file(good, "{\"text\":\"a\"}\n", 13);
+    tl_path(good, sizeof good, "good.jsonl");
+    tl_write_file(good, "{\"text\":\"a\"}\n", 13);
     char *paths[] = { "/nonexistent/x.jsonl", good };
     qdoc_reader_opts o = { .skip_bad = 1 };
     qdoc_reader *r = qdoc_reader_open(paths, 2, &o);
@@ -309,7 +276,7 @@ static void test_writer_shards(void **state)
 {
     (void)state;
     char dir[400];
-    snprintf(dir, sizeof dir, "%s/shards/", tmpdir);
+    tl_path(dir, sizeof dir, "shards/");
     qdoc_writer_opts o = { .out = dir, .shard_bytes = 100, .prefix = "part", .compress = 1 };
     char err[256];
     qdoc_writer *w = qdoc_writer_open(&o, err, sizeof err);
@@ -337,11 +304,9 @@ static void test_writer_shards(void **state)
     /* a rerun that writes fewer shards leaves no stale ones behind, and does
      * not touch other prefixes or other files */
     snprintf(path, sizeof path, "%sother-000007.jsonl.zst", dir);
-    FILE *f = fopen(path, "w");
-    fclose(f);
+    tl_write_text(path, "");
     snprintf(path, sizeof path, "%spart-notes.txt", dir);
-    f = fopen(path, "w");
-    fclose(f);
+    tl_write_text(path, "");
     o.shard_bytes = 1000;
     w = qdoc_writer_open(&o, err, sizeof err);
     assert_int_equal(qdoc_writer_write(w, all.buf, all.len), 0);
@@ -360,7 +325,7 @@ static void test_writer_single_file(void **state)
 {
     (void)state;
     char path[400];
-    snprintf(path, sizeof path, "%s/one.jsonl.zst", tmpdir);
+    tl_path(path, sizeof path, "one.jsonl.zst");
     qdoc_writer_opts o = { .out = path };
     char err[256];
     qdoc_writer *w = qdoc_writer_open(&o, err, sizeof err);
@@ -396,5 +361,5 @@ int main(void)
         cmocka_unit_test(test_writer_shards),
         cmocka_unit_test(test_writer_single_file),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);
 }

@@ -1,30 +1,18 @@
 /* Unit tests for common/io: format detection by magic, multi-member gzip,
  * truncation errors (after all complete data), lines, stdin, input lists. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "common/io.h"
 #include "io_testlib.h"
+#include "testlib.h"
 
-static char tmpdir[256];
 static strbuf payload;   /* ~600 KB of numbered lines */
 
 static int setup(void **state)
 {
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-test-io.XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
+    if (tl_tmpdir_setup(state)) return -1;
     sb_init(&payload, 0);
     for (int i = 0; i < 20000; i++) sb_addf(&payload, "line %06d %s\n", i, i % 7 ? "abc" : "xyz-longer-text");
     return 0;
@@ -32,20 +20,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    (void)state;
     sb_free(&payload);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
-}
-
-static void write_path(const char *name, const char *data, size_t n, char *path, size_t pl)
-{
-    snprintf(path, pl, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    if (n) assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
+    return tl_tmpdir_teardown(state);
 }
 
 /* Read the whole stream; returns qin_read's final status (0 or -1). */
@@ -76,13 +52,13 @@ static void test_detect_by_magic(void **state)
     strbuf enc = STRBUF_INIT, dec = STRBUF_INIT;
     qfmt fmt;
     /* names lie on purpose: content decides */
-    write_path("plain.gz", payload.buf, payload.len, path, sizeof path);
+    tl_write_in(path, sizeof path, "plain.gz", payload.buf, payload.len);
     assert_int_equal(read_all(path, &dec, &fmt, err), 0);
     assert_int_equal(fmt, QFMT_PLAIN);
     assert_int_equal(dec.len, payload.len);
 
     gzip_member(&enc, payload.buf, payload.len);
-    write_path("gzip.zst", enc.buf, enc.len, path, sizeof path);
+    tl_write_in(path, sizeof path, "gzip.zst", enc.buf, enc.len);
     assert_int_equal(read_all(path, &dec, &fmt, err), 0);
     assert_int_equal(fmt, QFMT_GZIP);
     assert_int_equal(dec.len, payload.len);
@@ -91,13 +67,13 @@ static void test_detect_by_magic(void **state)
     sb_reset(&enc);
     zstd_frame(&enc, payload.buf, payload.len / 2);
     zstd_frame(&enc, payload.buf + payload.len / 2, payload.len - payload.len / 2);  /* two frames */
-    write_path("zstd.txt", enc.buf, enc.len, path, sizeof path);
+    tl_write_in(path, sizeof path, "zstd.txt", enc.buf, enc.len);
     assert_int_equal(read_all(path, &dec, &fmt, err), 0);
     assert_int_equal(fmt, QFMT_ZSTD);
     assert_int_equal(dec.len, payload.len);
     assert_memory_equal(dec.buf, payload.buf, payload.len);
 
-    write_path("empty", "", 0, path, sizeof path);
+    tl_write_in(path, sizeof path, "empty", "", 0);
     assert_int_equal(read_all(path, &dec, &fmt, err), 0);
     assert_int_equal(fmt, QFMT_PLAIN);
     assert_int_equal(dec.len, 0);
@@ -115,14 +91,14 @@ static void test_gzip_multi_member(void **state)
     gzip_member(&enc, payload.buf + third, 0);   /* an empty member too */
     gzip_member(&enc, payload.buf + third, third);
     gzip_member(&enc, payload.buf + 2 * third, payload.len - 2 * third);
-    write_path("multi.gz", enc.buf, enc.len, path, sizeof path);
+    tl_write_in(path, sizeof path, "multi.gz", enc.buf, enc.len);
     assert_int_equal(read_all(path, &dec, NULL, err), 0);
     assert_int_equal(dec.len, payload.len);
     assert_memory_equal(dec.buf, payload.buf, payload.len);
 
     /* garbage after a member is an error, after the good data */
     sb_adds(&enc, "GARBAGE");
-    write_path("garbage.gz", enc.buf, enc.len, path, sizeof path);
+    tl_write_in(path, sizeof path, "garbage.gz", enc.buf, enc.len);
     assert_int_equal(read_all(path, &dec, NULL, err), -1);
     assert_int_equal(dec.len, payload.len);
     assert_non_null(strstr(err, "not another gzip member"));
@@ -133,7 +109,7 @@ static void test_gzip_multi_member(void **state)
 static void test_truncated_gzip(void **state)
 {
     (void)state;
-    char path[400], err[QERR_LEN], want[500];
+    char path[400], err[QERR_LEN];
     strbuf enc = STRBUF_INIT, dec = STRBUF_INIT;
     size_t half = payload.len / 2;
     gzip_member(&enc, payload.buf, half);
@@ -142,36 +118,22 @@ static void test_truncated_gzip(void **state)
     size_t cuts[] = { enc.len - 4 /* in the trailer */, first + 5 /* in the 2nd header */,
                       first + (enc.len - first) / 2 /* mid-deflate */, first + 1 };
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
-        write_path("trunc.gz", enc.buf, cuts[i], path, sizeof path);
+        tl_write_in(path, sizeof path, "trunc.gz", enc.buf, cuts[i]);
         assert_int_equal(read_all(path, &dec, NULL, err), -1);
         /* the message names the file and the compressed offset where it ends */
-        snprintf(want, sizeof want, "%s:%zu: truncated gzip", path, cuts[i]);
-        if (strncmp(err, want, strlen(want))) fail_msg("cut %zu: got '%s'", cuts[i], err);
+        assert_error_starts(err, "%s:%zu: truncated gzip", path, cuts[i]);
         /* everything before the damage came out, and nothing invented */
         assert_true(dec.len >= half);
         assert_true(dec.len <= payload.len);
         assert_memory_equal(dec.buf, payload.buf, dec.len);
     }
     /* lines: the partial last line is not returned as a line */
-    write_path("trunc.gz", enc.buf, first + (enc.len - first) / 2, path, sizeof path);
-    qin *in = qin_open(path, err, sizeof err);
-    strbuf line = STRBUF_INIT;
-    size_t lines = 0, off = 0;
+    tl_write_in(path, sizeof path, "trunc.gz", enc.buf, first + (enc.len - first) / 2);
     int rc;
-    while ((rc = qin_getline(in, &line, err, sizeof err)) == 1) {
-        /* each line is exactly the next complete payload line */
-        const char *nl = memchr(payload.buf + off, '\n', payload.len - off);
-        assert_non_null(nl);
-        assert_int_equal(line.len, (size_t)(nl - payload.buf) - off);
-        assert_memory_equal(line.buf, payload.buf + off, line.len);
-        off += line.len + 1;
-        lines++;
-    }
+    size_t lines = read_lines_of(path, payload.buf, payload.len, &rc, err);
     assert_int_equal(rc, -1);
     assert_true(lines >= 10000);
     assert_true(lines < 20000);
-    qin_close(in);
-    sb_free(&line);
     sb_free(&enc);
     sb_free(&dec);
 }
@@ -182,13 +144,13 @@ static void test_truncated_and_corrupt_zstd(void **state)
     char path[400], err[QERR_LEN];
     strbuf enc = STRBUF_INIT, dec = STRBUF_INIT;
     zstd_frame(&enc, payload.buf, payload.len);
-    write_path("trunc.zst", enc.buf, enc.len - 3, path, sizeof path);
+    tl_write_in(path, sizeof path, "trunc.zst", enc.buf, enc.len - 3);
     assert_int_equal(read_all(path, &dec, NULL, err), -1);
     assert_non_null(strstr(err, "truncated zstd"));
     assert_non_null(strstr(err, path));
     enc.buf[enc.len / 2] ^= 0x55;
     enc.buf[enc.len / 2 + 1] ^= 0x55;
-    write_path("corrupt.zst", enc.buf, enc.len, path, sizeof path);
+    tl_write_in(path, sizeof path, "corrupt.zst", enc.buf, enc.len);
     assert_int_equal(read_all(path, &dec, NULL, err), -1);
     assert_non_null(strstr(err, "zstd"));
     sb_free(&enc);
@@ -199,7 +161,7 @@ static void test_getline_and_offsets(void **state)
 {
     (void)state;
     char path[400], err[QERR_LEN];
-    write_path("lines.txt", "a\n\nbcd\r\nlast", 12, path, sizeof path);
+    tl_write_in(path, sizeof path, "lines.txt", "a\n\nbcd\r\nlast", 12);
     qin *in = qin_open(path, err, sizeof err);
     strbuf l = STRBUF_INIT;
     assert_int_equal(qin_getline(in, &l, err, sizeof err), 1);
@@ -217,7 +179,7 @@ static void test_getline_and_offsets(void **state)
     assert_int_equal(qin_raw_size(in), 12);
     qin_close(in);
     /* getline_max: long line truncated, reported, and skipped cleanly */
-    write_path("long.txt", "0123456789\nok\n", 14, path, sizeof path);
+    tl_write_in(path, sizeof path, "long.txt", "0123456789\nok\n", 14);
     in = qin_open(path, err, sizeof err);
     assert_int_equal(qin_getline_max(in, &l, 4, err, sizeof err), 2);
     assert_string_equal(l.buf, "0123");
@@ -233,7 +195,7 @@ static void test_stdin(void **state)
     char path[400], err[QERR_LEN];
     strbuf enc = STRBUF_INIT, dec = STRBUF_INIT;
     gzip_member(&enc, payload.buf, payload.len);
-    write_path("stdin.gz", enc.buf, enc.len, path, sizeof path);
+    tl_write_in(path, sizeof path, "stdin.gz", enc.buf, enc.len);
     int saved = dup(0);
     int fd = open(path, O_RDONLY);
     dup2(fd, 0);
@@ -259,12 +221,12 @@ static void test_inputs_expand(void **state)
     (void)state;
     char path[400], err[QERR_LEN];
     char d[300];
-    snprintf(d, sizeof d, "%s/in", tmpdir);
-    mkdir(d, 0777);
+    tl_path(d, sizeof d, "in");
+    tl_mkdirs(d);
     const char *names[] = { "in/c.jsonl", "in/a.jsonl", "in/b.jsonl.zst", "in/a.jsonl.tmp.123", "in/.hidden" };
-    for (size_t i = 0; i < 5; i++) write_path(names[i], "x", 1, path, sizeof path);
+    for (size_t i = 0; i < 5; i++) tl_write_in(path, sizeof path, names[i], "x", 1);
     char pat[400];
-    snprintf(pat, sizeof pat, "%s/in/*.jsonl*", tmpdir);
+    tl_path(pat, sizeof pat, "in/*.jsonl*");
     char *args[] = { pat, "-", "https://example.com/x.gz" };
     qinputs q;
     assert_int_equal(qinputs_expand(&q, args, 3, 0, 1, err, sizeof err), 0);
@@ -287,7 +249,7 @@ static void test_inputs_expand(void **state)
     assert_string_equal(q.paths[0], "-");
     qinputs_free(&q);
     char nomatch[400];
-    snprintf(nomatch, sizeof nomatch, "%s/none/*.jsonl", tmpdir);
+    tl_path(nomatch, sizeof nomatch, "none/*.jsonl");
     char *nargs[] = { nomatch };
     assert_int_equal(qinputs_expand(&q, nargs, 1, 0, 1, err, sizeof err), -1);
     assert_non_null(strstr(err, "no files match"));
@@ -299,12 +261,12 @@ static void test_qread_file_and_open_errors(void **state)
     char path[400], err[QERR_LEN];
     strbuf enc = STRBUF_INIT, sb = STRBUF_INIT;
     zstd_frame(&enc, "{\"a\":1}", 7);
-    write_path("small.json.zst", enc.buf, enc.len, path, sizeof path);
+    tl_write_in(path, sizeof path, "small.json.zst", enc.buf, enc.len);
     assert_int_equal(qread_file(path, &sb, err, sizeof err), 0);
     assert_string_equal(sb.buf, "{\"a\":1}");
     assert_int_equal(qread_file("/nonexistent/file", &sb, err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent/file"));
-    assert_null(qin_open(tmpdir, err, sizeof err));
+    assert_null(qin_open(tl_tmpdir(), err, sizeof err));
     assert_non_null(strstr(err, "directory"));
     sb_free(&enc);
     sb_free(&sb);

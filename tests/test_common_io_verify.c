@@ -3,29 +3,15 @@
  * middle member of three gives the first member's data, nothing of the
  * second, and one error naming the file and where the damaged unit starts.
  * Units over the hold limit are passed on as they decode (the error says so). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
-
 #include "common/io.h"
 #include "io_testlib.h"
+#include "testlib.h"
 
-static char tmpdir[256];
 static strbuf part[3];   /* three payloads of numbered lines, ~200 KB each */
 
 static int setup(void **state)
 {
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-test-iov.XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
+    if (tl_tmpdir_setup(state)) return -1;
     for (int p = 0; p < 3; p++) {
         sb_init(&part[p], 0);
         /* varied text so deflate keeps real literals (a flip there is caught) */
@@ -38,20 +24,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    (void)state;
     for (int p = 0; p < 3; p++) sb_free(&part[p]);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
-}
-
-static void write_path(const char *name, const strbuf *data, char *path, size_t pl)
-{
-    snprintf(path, pl, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data->buf, 1, data->len, f), data->len);
-    fclose(f);
+    return tl_tmpdir_teardown(state);
 }
 
 /* Read everything with qin_read (odd buffer size), optionally with a hold
@@ -102,42 +76,27 @@ static size_t three_units(strbuf *enc, int zstd, int damage)
 
 static void check_first_unit_only(int zstd)
 {
-    char path[400], err[QERR_LEN], want[600];
+    char path[400], err[QERR_LEN];
     strbuf enc = STRBUF_INIT, dec = STRBUF_INIT;
     int errors;
     /* undamaged: all three */
     three_units(&enc, zstd, 0);
-    write_path(zstd ? "ok.zst" : "ok.gz", &enc, path, sizeof path);
+    tl_write_in(path, sizeof path, zstd ? "ok.zst" : "ok.gz", enc.buf, enc.len);
     assert_int_equal(read_all(path, 0, &dec, err, &errors), 0);
     assert_int_equal(dec.len, part[0].len + part[1].len + part[2].len);
     /* damaged middle unit: exactly the first unit's bytes, then one error */
     size_t start2 = three_units(&enc, zstd, 1);
-    write_path(zstd ? "bad.zst" : "bad.gz", &enc, path, sizeof path);
+    tl_write_in(path, sizeof path, zstd ? "bad.zst" : "bad.gz", enc.buf, enc.len);
     assert_int_equal(read_all(path, 0, &dec, err, &errors), -1);
     assert_int_equal(errors, 1);
     assert_int_equal(dec.len, part[0].len);
     assert_memory_equal(dec.buf, part[0].buf, part[0].len);
-    snprintf(want, sizeof want, "%s:%zu: corrupt %s", path, start2, zstd ? "zstd frame" : "gzip member");
-    if (strncmp(err, want, strlen(want))) fail_msg("want '%s...', got '%s'", want, err);
+    assert_error_starts(err, "%s:%zu: corrupt %s", path, start2, zstd ? "zstd frame" : "gzip member");
     assert_non_null(strstr(err, "none of its data was used"));
     /* line by line: the first unit's lines, no partial line, then -1 */
-    qin *in = qin_open(path, err, sizeof err);
-    assert_non_null(in);
-    strbuf line = STRBUF_INIT;
-    size_t lines = 0, off = 0;
     int rc;
-    while ((rc = qin_getline(in, &line, err, sizeof err)) == 1) {
-        const char *nl = memchr(part[0].buf + off, '\n', part[0].len - off);
-        assert_non_null(nl);
-        assert_int_equal(line.len, (size_t)(nl - part[0].buf) - off);
-        assert_memory_equal(line.buf, part[0].buf + off, line.len);
-        off += line.len + 1;
-        lines++;
-    }
+    assert_int_equal(read_lines_of(path, part[0].buf, part[0].len, &rc, err), 8000);
     assert_int_equal(rc, -1);
-    assert_int_equal(lines, 8000);
-    qin_close(in);
-    sb_free(&line);
     sb_free(&enc);
     sb_free(&dec);
 }
@@ -175,15 +134,13 @@ static void test_many_small_members(void **state)
         sb_free(&tmp);
     }
     enc.buf[end_bad - 6] ^= 0x01;
-    write_path("records.gz", &enc, path, sizeof path);
+    tl_write_in(path, sizeof path, "records.gz", enc.buf, enc.len);
     int errors;
     assert_int_equal(read_all(path, 0, &dec, err, &errors), -1);
     assert_int_equal(errors, 1);
     assert_int_equal(dec.len, bad * rec);
     assert_memory_equal(dec.buf, part[0].buf, dec.len);
-    char want[600];
-    snprintf(want, sizeof want, "%s:%zu: corrupt gzip member: incorrect data check", path, start_bad);
-    if (strncmp(err, want, strlen(want))) fail_msg("want '%s...', got '%s'", want, err);
+    assert_error_starts(err, "%s:%zu: corrupt gzip member: incorrect data check", path, start_bad);
     sb_free(&enc);
     sb_free(&dec);
 }
@@ -196,19 +153,17 @@ static void test_member_over_limit_streams(void **state)
     char path[400], err[QERR_LEN];
     strbuf enc = STRBUF_INIT, dec = STRBUF_INIT;
     size_t start2 = three_units(&enc, 0, 1);
-    write_path("big.gz", &enc, path, sizeof path);
+    tl_write_in(path, sizeof path, "big.gz", enc.buf, enc.len);
     int errors;
     assert_int_equal(read_all(path, 64 << 10, &dec, err, &errors), -1);
     assert_int_equal(errors, 1);
     assert_true(dec.len > part[0].len);   /* some of the damaged member came out */
     assert_memory_equal(dec.buf, part[0].buf, part[0].len);
-    char want[600];
-    snprintf(want, sizeof want, "%s:%zu: corrupt gzip member", path, start2);
-    if (strncmp(err, want, strlen(want))) fail_msg("want '%s...', got '%s'", want, err);
+    assert_error_starts(err, "%s:%zu: corrupt gzip member", path, start2);
     assert_non_null(strstr(err, "already passed on"));
     /* undamaged, over the limit: every byte, in order */
     three_units(&enc, 0, 0);
-    write_path("big-ok.gz", &enc, path, sizeof path);
+    tl_write_in(path, sizeof path, "big-ok.gz", enc.buf, enc.len);
     assert_int_equal(read_all(path, 64 << 10, &dec, err, &errors), 0);
     assert_int_equal(dec.len, part[0].len + part[1].len + part[2].len);
     assert_memory_equal(dec.buf, part[0].buf, part[0].len);
@@ -261,7 +216,7 @@ static void test_truncated_member_any_read_size(void **state)
     }
     size_t cut = first + (enc.len - first) / 3;   /* inside the 2nd member */
     enc.len = cut;
-    write_path("cut.gz", &enc, path, sizeof path);
+    tl_write_in(path, sizeof path, "cut.gz", enc.buf, enc.len);
     size_t want = zlib_decodable(enc.buf, enc.len);
     assert_true(want > part[0].len);
     size_t sizes[] = { 1, 100, 7777, 1 << 20 };

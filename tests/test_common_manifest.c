@@ -1,46 +1,13 @@
 /* Unit tests for common/manifest: write, read back, verify shards. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "common/manifest.h"
 #include "common/shard.h"
-
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-test-manifest.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
+#include "testlib.h"
 
 /* Writes a small shard and returns its checksum. */
 static void make_shard(const char *name, uint32_t first, char hex[17])
 {
     char p[512], err[256];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    tl_path(p, sizeof p, "%s", name);
     qshard_writer *w = qshard_writer_open(p, 1, err, sizeof err);
     assert_non_null(w);
     uint32_t d[3] = { 50256, first, first + 1 };
@@ -74,12 +41,12 @@ static void test_roundtrip_and_verify(void **state)
     m.seed = 1234567890123ull;
     m.extra = strdup("\"mix\":{\"shard_tokens\":100}");
     char path[512];
-    snprintf(path, sizeof path, "%s/manifest.json", tmpdir);
+    tl_path(path, sizeof path, "manifest.json");
     assert_int_equal(qmanifest_write(&m, path, err, sizeof err), 0);
     qmanifest_free(&m);
 
     qmanifest r;
-    assert_int_equal(qmanifest_read(&r, tmpdir, err, sizeof err), 0); /* directory form */
+    assert_int_equal(qmanifest_read(&r, tl_tmpdir(), err, sizeof err), 0); /* directory form */
     assert_string_equal(r.kind, "mix");
     assert_string_equal(r.tok_name, "gpt2 \"quoted\"");
     assert_int_equal(r.vocab_size, 50257);
@@ -99,10 +66,10 @@ static void test_roundtrip_and_verify(void **state)
     assert_true(r.has_budget);
     assert_true(r.budget_flops == 6 * 124e6 * 2.48e9);
     assert_int_equal(r.seed, 1234567890123ull);
-    assert_string_equal(r.dir, tmpdir);
+    assert_string_equal(r.dir, tl_tmpdir());
     char *sp = qmanifest_shard_path(&r, 0);
     char want[600];
-    snprintf(want, sizeof want, "%s/train_000000.bin", tmpdir);
+    tl_path(want, sizeof want, "train_000000.bin");
     assert_string_equal(sp, want);
     free(sp);
     assert_null(qmanifest_shard_path(&r, 2));
@@ -118,7 +85,7 @@ static void test_roundtrip_and_verify(void **state)
 
     /* The file form of the path works too. */
     assert_int_equal(qmanifest_read(&r, path, err, sizeof err), 0);
-    assert_string_equal(r.dir, tmpdir);
+    assert_string_equal(r.dir, tl_tmpdir());
     qmanifest_free(&r);
 }
 
@@ -126,8 +93,8 @@ static void test_minimal_and_missing_fields(void **state)
 {
     (void)state;
     char path[512], err[512];
-    snprintf(path, sizeof path, "%s/m2.json", tmpdir);
-    write_text(path, "{\"shards\":[{\"name\":\"a.bin\",\"tokens\":3}]}");
+    tl_path(path, sizeof path, "m2.json");
+    tl_write_text(path, "{\"shards\":[{\"name\":\"a.bin\",\"tokens\":3}]}");
     qmanifest m;
     assert_int_equal(qmanifest_read(&m, path, err, sizeof err), 0);
     assert_string_equal(m.kind, "tokenize");
@@ -147,7 +114,7 @@ static void test_rejects_bad_manifests(void **state)
     (void)state;
     char path[512], err[512];
     qmanifest m;
-    snprintf(path, sizeof path, "%s/bad.json", tmpdir);
+    tl_path(path, sizeof path, "bad.json");
     const char *bad[] = {
         "[1,2]",
         "{\"kind\":\"mix\"}",
@@ -159,12 +126,12 @@ static void test_rejects_bad_manifests(void **state)
         "{\"shards\":[]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        write_text(path, bad[i]);
+        tl_write_text(path, bad[i]);
         err[0] = 0;
         assert_int_equal(qmanifest_read(&m, path, err, sizeof err), -1);
         assert_non_null(strstr(err, "bad.json"));
     }
-    snprintf(path, sizeof path, "%s/nonexistent.json", tmpdir);
+    tl_path(path, sizeof path, "nonexistent.json");
     assert_int_equal(qmanifest_read(&m, path, err, sizeof err), -1);
     assert_non_null(strstr(err, "nonexistent.json"));
 }
@@ -176,5 +143,5 @@ int main(void)
         cmocka_unit_test(test_minimal_and_missing_fields),
         cmocka_unit_test(test_rejects_bad_manifests),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);
 }

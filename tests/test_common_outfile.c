@@ -1,37 +1,10 @@
 /* Unit tests for common/outfile: atomic output (temp name, commit, abort),
  * zstd output, stale temp cleanup, mkdir -p. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/io.h"
 #include "common/outfile.h"
-
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-test-out.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
-}
+#include "testlib.h"
 
 /* Names in dir, sorted, joined with ',' (for exact assertions). */
 static void list_dir(const char *dir, char *out, size_t n)
@@ -56,7 +29,7 @@ static void test_commit_is_atomic(void **state)
 {
     (void)state;
     char path[400], err[256], listing[2048], want[600];
-    snprintf(path, sizeof path, "%s/sub/dir/out.jsonl", tmpdir);   /* parents created */
+    tl_path(path, sizeof path, "sub/dir/out.jsonl");   /* parents created */
     qout *o = qout_open(path, QOUT_PLAIN, err, sizeof err);
     assert_non_null(o);
     assert_string_equal(qout_path(o), path);
@@ -67,7 +40,7 @@ static void test_commit_is_atomic(void **state)
     /* while writing: only the temp name exists, never the final one */
     assert_false(qout_is_complete(path));
     char dir[400];
-    snprintf(dir, sizeof dir, "%s/sub/dir", tmpdir);
+    tl_path(dir, sizeof dir, "sub/dir");
     list_dir(dir, listing, sizeof listing);
     snprintf(want, sizeof want, "out.jsonl.tmp.%ld", (long)getpid());
     assert_string_equal(listing, want);
@@ -83,7 +56,7 @@ static void test_abort_removes_temp(void **state)
 {
     (void)state;
     char path[600], err[256], listing[2048], dir[400];
-    snprintf(dir, sizeof dir, "%s/abort", tmpdir);
+    tl_path(dir, sizeof dir, "abort");
     snprintf(path, sizeof path, "%s/x.bin", dir);
     qout *o = qout_open(path, QOUT_ZSTD, err, sizeof err);
     assert_non_null(o);
@@ -98,16 +71,14 @@ static void test_stale_temp_removed_and_live_kept(void **state)
 {
     (void)state;
     char path[600], err[256], listing[2048], dir[400], stale[700], live[700];
-    snprintf(dir, sizeof dir, "%s/stale", tmpdir);
+    tl_path(dir, sizeof dir, "stale");
     assert_int_equal(qmkdirs(dir), 0);
     snprintf(path, sizeof path, "%s/f.txt", dir);
     /* pid 2^22+12345 is above the default pid_max: certainly dead. Our parent is alive. */
     snprintf(stale, sizeof stale, "%s.tmp.%d", path, (1 << 22) + 12345);
     snprintf(live, sizeof live, "%s.tmp.%ld", path, (long)getppid());
-    FILE *f = fopen(stale, "w");
-    fclose(f);
-    f = fopen(live, "w");
-    fclose(f);
+    tl_write_text(stale, "");
+    tl_write_text(live, "");
     assert_int_equal(qout_write_file(path, "abc", 3, err, sizeof err), 0);
     list_dir(dir, listing, sizeof listing);
     char want[600];
@@ -119,7 +90,7 @@ static void test_zstd_output_roundtrip(void **state)
 {
     (void)state;
     char path[400], err[256];
-    snprintf(path, sizeof path, "%s/z.jsonl.zst", tmpdir);
+    tl_path(path, sizeof path, "z.jsonl.zst");
     qout *o = qout_open(path, QOUT_ZSTD, err, sizeof err);
     assert_non_null(o);
     strbuf want = STRBUF_INIT, got = STRBUF_INIT;
@@ -146,10 +117,10 @@ static void test_open_errors(void **state)
 {
     (void)state;
     char err[256], path[400];
-    snprintf(path, sizeof path, "%s/file", tmpdir);
+    tl_path(path, sizeof path, "file");
     assert_int_equal(qout_write_file(path, "x", 1, err, sizeof err), 0);
     char under[500];
-    snprintf(under, sizeof under, "%s/file/child.txt", tmpdir);   /* parent is a file */
+    tl_path(under, sizeof under, "file/child.txt");   /* parent is a file */
     assert_null(qout_open(under, QOUT_PLAIN, err, sizeof err));
     assert_non_null(strstr(err, "cannot create"));
     assert_int_equal(qmkdirs(path), -1);
@@ -161,7 +132,7 @@ static void test_special_file_written_in_place(void **state)
 {
     (void)state;
     char dir[300], fifo[320], err[QERR_LEN];
-    snprintf(dir, sizeof dir, "%s/special", tmpdir);
+    tl_path(dir, sizeof dir, "special");
     assert_int_equal(mkdir(dir, 0700), 0);
     snprintf(fifo, sizeof fifo, "%s/pipe", dir);
     assert_int_equal(mkfifo(fifo, 0600), 0);
@@ -193,5 +164,5 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_special_file_written_in_place),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);
 }

@@ -1,26 +1,15 @@
 /* Unit tests for common/progress: the --stats JSON (nesting, order, types,
  * atomic write) and the progress line when forced. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "common/io.h"
 #include "common/json.h"
 #include "common/progress.h"
+#include "testlib.h"
 
 static void test_stats_json(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/quern-test-progress.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[200];
-    snprintf(path, sizeof path, "%s/stats.json", dir);
+    char path[400];
+    tl_path(path, sizeof path, "stats.json");
 
     qstats *s = qstats_new("clean");
     qstats_add(s, "docs_in", 10);
@@ -59,20 +48,14 @@ static void test_stats_json(void **state)
     assert_string_equal(dropped->keys[1], "c4");
     qjson_free(j);
     sb_free(&sb);
-    unlink(path);
-    rmdir(dir);
 }
 
 static void test_progress_forced_line(void **state)
 {
     (void)state;
     /* Capture stderr in a file to see the final line of a forced progress. */
-    char path[] = "/tmp/quern-test-progress-err.XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
+    char path[400];
+    int saved = tl_stderr_to(tl_path(path, sizeof path, "stderr.txt"));
     qprogress *p = qprogress_new("cat", 4096, 1);
     qprogress_update(p, 1024, 10);
     qprogress_update(p, 4096, 40);
@@ -80,14 +63,10 @@ static void test_progress_forced_line(void **state)
     qprogress *silent = qprogress_new("cat", 0, 0);   /* not a TTY, not forced */
     qprogress_update(silent, 1, 1);
     qprogress_finish(silent);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(fd);
+    tl_stderr_restore(saved);
     strbuf sb = STRBUF_INIT;
     char err[QERR_LEN];
     assert_int_equal(qread_file(path, &sb, err, sizeof err), 0);
-    unlink(path);
     /* exactly one line: the final one (updates within 5 s are not printed to a log) */
     assert_non_null(strstr(sb.buf, "quern cat: 4.0 KiB / 4.0 KiB 100%"));
     assert_non_null(strstr(sb.buf, "40 docs"));
@@ -101,5 +80,5 @@ int main(void)
         cmocka_unit_test(test_stats_json),
         cmocka_unit_test(test_progress_forced_line),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);
 }

@@ -1,54 +1,9 @@
 /* Unit tests for common/shard: llm.c token shards with a document index. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include "common/shard.h"
-
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-test-shard.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *path_in(const char *name)
-{
-    static char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
-}
-
-static unsigned char *read_whole(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*len + 1);
-    assert_int_equal(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
+#include "testlib.h"
 
 /* Three documents, each starting with EOT 50256; checks the exact bytes of
  * header, tokens and .idx against llm.c's layout. */
@@ -56,7 +11,8 @@ static void test_write_layout_v1(void **state)
 {
     (void)state;
     char err[256];
-    char *bin = strdup(path_in("sub/dir/a.bin"));
+    char bin[512];
+    tl_path(bin, sizeof bin, "sub/dir/a.bin");
     qshard_writer *w = qshard_writer_open(bin, 1, err, sizeof err);
     assert_non_null(w);
     uint32_t d0[] = { 50256, 1, 2, 3 }, d1[] = { 50256 }, d2[] = { 50256, 65535, 7 };
@@ -69,7 +25,7 @@ static void test_write_layout_v1(void **state)
     assert_int_equal(qshard_writer_close(w, hex, err, sizeof err), 0);
 
     size_t len;
-    unsigned char *b = read_whole(bin, &len);
+    unsigned char *b = (unsigned char *)tl_read_file(bin, &len);
     assert_int_equal(len, 1024 + 8 * 2);
     int32_t hdr[3];
     memcpy(hdr, b, sizeof hdr);
@@ -86,8 +42,9 @@ static void test_write_layout_v1(void **state)
     assert_string_equal(hex, want_hex);
     free(b);
 
-    char *idx = strdup(path_in("sub/dir/a.idx"));
-    b = read_whole(idx, &len);
+    char idx[512];
+    tl_path(idx, sizeof idx, "sub/dir/a.idx");
+    b = (unsigned char *)tl_read_file(idx, &len);
     assert_int_equal(len, 24);
     uint64_t ends[3];
     memcpy(ends, b, sizeof ends);
@@ -103,15 +60,14 @@ static void test_write_layout_v1(void **state)
     char tmp[600];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", bin, (int)getpid());
     assert_int_equal(access(tmp, F_OK), -1);
-    free(bin);
-    free(idx);
 }
 
 static void test_roundtrip_v2_and_reader(void **state)
 {
     (void)state;
     char err[256];
-    char *bin = strdup(path_in("b.bin"));
+    char bin[512];
+    tl_path(bin, sizeof bin, "b.bin");
     qshard_writer *w = qshard_writer_open(bin, 2, err, sizeof err);
     assert_non_null(w);
     /* Enough tokens to cross the writer's internal buffer several times. */
@@ -138,7 +94,6 @@ static void test_roundtrip_v2_and_reader(void **state)
     assert_int_equal(qshard_width(&s), 4);
     qshard_close(&s);
     free(doc);
-    free(bin);
 }
 
 /* The streaming checksum (declared size) equals the read-back one, and a
@@ -153,7 +108,8 @@ static void test_expected_size_checksum(void **state)
     uint64_t expect[3] = { UINT64_MAX, 3000, 2999 };
     char hex[3][17];
     for (int k = 0; k < 3; k++) {
-        char *p = strdup(path_in(names[k]));
+        char p[512];
+        tl_path(p, sizeof p, "%s", names[k]);
         qshard_writer *w = qshard_writer_open(p, 1, err, sizeof err);
         assert_non_null(w);
         if (expect[k] != UINT64_MAX) qshard_writer_expect(w, expect[k]);
@@ -163,7 +119,6 @@ static void test_expected_size_checksum(void **state)
         char again[17];
         assert_int_equal(qshard_file_checksum(p, again, err, sizeof err), 0);
         assert_string_equal(hex[k], again);
-        free(p);
     }
     assert_string_equal(hex[0], hex[1]);
     assert_string_equal(hex[0], hex[2]);
@@ -173,7 +128,8 @@ static void test_native_widen_and_narrow(void **state)
 {
     (void)state;
     char err[256];
-    char *p = strdup(path_in("n.bin"));
+    char p[512];
+    tl_path(p, sizeof p, "n.bin");
     qshard_writer *w = qshard_writer_open(p, 2, err, sizeof err);
     uint16_t small[3] = { 1, 2, 65535 };
     assert_int_equal(qshard_writer_add_native(w, small, 3, 1), 0);
@@ -194,15 +150,6 @@ static void test_native_widen_and_narrow(void **state)
     assert_int_equal(qshard_open(&s, p, 1, err, sizeof err), 0);
     assert_int_equal(s.version, 2);
     qshard_close(&s);
-    free(p);
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
 }
 
 static void test_reader_rejects_bad_files(void **state)
@@ -210,61 +157,62 @@ static void test_reader_rejects_bad_files(void **state)
     (void)state;
     char err[256];
     qshard s;
-    char *p = strdup(path_in("bad.bin"));
+    char p[512];
+    tl_path(p, sizeof p, "bad.bin");
     int32_t hdr[256 + 2];
     memset(hdr, 0, sizeof hdr);
 
-    write_file(p, hdr, 100);
+    tl_write_file(p, hdr, 100);
     assert_int_equal(qshard_open(&s, p, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "header"));
 
     hdr[0] = 1234;
-    write_file(p, hdr, 1024);
+    tl_write_file(p, hdr, 1024);
     assert_int_equal(qshard_open(&s, p, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "magic"));
 
     hdr[0] = QSHARD_MAGIC;
     hdr[1] = 3;
-    write_file(p, hdr, 1024);
+    tl_write_file(p, hdr, 1024);
     assert_int_equal(qshard_open(&s, p, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "version"));
 
     hdr[1] = 1;
     hdr[2] = 5; /* but 4 tokens follow */
-    write_file(p, hdr, 1024 + 8);
+    tl_write_file(p, hdr, 1024 + 8);
     assert_int_equal(qshard_open(&s, p, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "header says 5"));
 
     hdr[2] = 4;
-    write_file(p, hdr, 1024 + 8);
+    tl_write_file(p, hdr, 1024 + 8);
     assert_int_equal(qshard_open(&s, p, 0, err, sizeof err), 0); /* no .idx, not needed */
     assert_int_equal(s.n_docs, 0);
     assert_null(s.doc_ends);
     qshard_close(&s);
     assert_int_equal(qshard_open(&s, p, 1, err, sizeof err), -1); /* needed */
 
-    char *idx = strdup(path_in("bad.idx"));
+    char idx[512];
+    tl_path(idx, sizeof idx, "bad.idx");
     uint64_t ends[2] = { 3, 2 };
-    write_file(idx, ends, sizeof ends);
+    tl_write_file(idx, ends, sizeof ends);
     assert_int_equal(qshard_open(&s, p, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "out of order"));
     ends[0] = 1;
     ends[1] = 3;
-    write_file(idx, ends, sizeof ends);
+    tl_write_file(idx, ends, sizeof ends);
     assert_int_equal(qshard_open(&s, p, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "end at token 3"));
-    write_file(idx, ends, 5);
+    tl_write_file(idx, ends, 5);
     assert_int_equal(qshard_open(&s, p, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, "multiple of 8"));
-    free(idx);
-    free(p);
 }
 
 static void test_empty_shard(void **state)
 {
     (void)state;
     char err[256], hex[17], again[17];
-    char *p = strdup(path_in("empty.bin"));
+    char p[512];
+    tl_path(p, sizeof p, "empty.bin");
     qshard_writer *w = qshard_writer_open(p, 1, err, sizeof err);
     qshard_writer_expect(w, 0);
     assert_int_equal(qshard_writer_close(w, hex, err, sizeof err), 0);
@@ -275,7 +223,6 @@ static void test_empty_shard(void **state)
     assert_int_equal(s.n_tokens, 0);
     assert_int_equal(s.n_docs, 0);
     qshard_close(&s);
-    free(p);
 }
 
 /* Past the writer's early-writeback chunk (8 MB): same bytes, same checksum
@@ -288,7 +235,8 @@ static void test_large_shard_checksums(void **state)
     uint32_t *doc = malloc(n * sizeof *doc);
     for (size_t i = 0; i < n; i++) doc[i] = (uint32_t)(i * 40503u) % 100000u;
     for (int k = 0; k < 2; k++) {
-        char *p = strdup(path_in(k ? "large2.bin" : "large1.bin"));
+        char p[512];
+        tl_path(p, sizeof p, "%s", k ? "large2.bin" : "large1.bin");
         qshard_writer *w = qshard_writer_open(p, 2, err, sizeof err);
         if (k) qshard_writer_expect(w, n);
         assert_int_equal(qshard_writer_add_doc(w, doc, n / 2), 0);
@@ -301,7 +249,6 @@ static void test_large_shard_checksums(void **state)
         assert_int_equal(s.n_tokens, n);
         assert_int_equal(qshard_token(&s, n - 1), doc[n - 1]);
         qshard_close(&s);
-        free(p);
     }
     assert_string_equal(h1, h2);
     free(doc);
@@ -310,8 +257,8 @@ static void test_large_shard_checksums(void **state)
 static void test_bad_version_rejected(void **state)
 {
     (void)state;
-    char err[256];
-    assert_null(qshard_writer_open(path_in("v.bin"), 3, err, sizeof err));
+    char err[256], p[512];
+    assert_null(qshard_writer_open(tl_path(p, sizeof p, "v.bin"), 3, err, sizeof err));
     assert_non_null(strstr(err, "version"));
 }
 
@@ -327,5 +274,5 @@ int main(void)
         cmocka_unit_test(test_large_shard_checksums),
         cmocka_unit_test(test_bad_version_rejected),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);
 }

@@ -1,14 +1,5 @@
 /* Unit tests for ingest/charset, ingest/http, ingest/listing and
  * ingest/convert (record -> document). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "common/strbuf.h"
@@ -17,6 +8,7 @@
 #include "ingest/convert.h"
 #include "ingest/http.h"
 #include "ingest/listing.h"
+#include "testlib.h"
 
 static void test_charset_sources(void **state)
 {
@@ -149,15 +141,9 @@ static void test_listing_and_source_names(void **state)
     assert_true(listing_is_paths("warc.paths.gz"));
     assert_false(listing_is_paths("a.warc.gz"));
 
-    char tmpl[] = "/tmp/quern-listing-XXXXXX";
-    int fd = mkstemp(tmpl);
-    assert_true(fd >= 0);
-    close(fd);
-    char path[64];
-    snprintf(path, sizeof path, "%s.paths", tmpl);
-    FILE *f = fopen(path, "w");
-    fputs("crawl-data/a.warc.gz\ncrawl-data/b.warc.gz\r\n\ncrawl-data/c.warc.gz\ncrawl-data/d.warc.gz\n", f);
-    fclose(f);
+    char path[400];
+    tl_write_text(tl_path(path, sizeof path, "listing.paths"),
+                  "crawl-data/a.warc.gz\ncrawl-data/b.warc.gz\r\n\ncrawl-data/c.warc.gz\ncrawl-data/d.warc.gz\n");
     char *in[] = { path, "local.warc" };
     char **out;
     size_t n;
@@ -172,8 +158,6 @@ static void test_listing_and_source_names(void **state)
     assert_string_equal(out[0], "http://b/crawl-data/a.warc.gz");
     assert_string_equal(out[4], "local.warc");
     listing_free(out, n);
-    unlink(path);
-    unlink(tmpl);
 }
 
 static void make_record(warc_record *r, const char *hdrs)
@@ -278,7 +262,8 @@ int main(void)
         cmocka_unit_test(test_charset_sources),
         cmocka_unit_test(test_charset_detection_and_replacement),
         cmocka_unit_test(test_http_head_and_body),
-        cmocka_unit_test(test_listing_and_source_names),
+        /* the only test that writes a file: a directory of its own */
+        cmocka_unit_test_setup_teardown(test_listing_and_source_names, tl_tmpdir_setup, tl_tmpdir_teardown),
         cmocka_unit_test(test_convert_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

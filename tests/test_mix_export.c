@@ -1,48 +1,16 @@
 /* Unit tests for mix/export: the byte layouts of the Megatron and datatrove
  * exporters, and the llm.c sink. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <xxhash.h>
 
 #include "common/shard.h"
 #include "mix/export.h"
+#include "testlib.h"
 
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-test-export.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
+/* The whole file `name` of the test directory. */
 static unsigned char *slurp(const char *name, size_t *len)
 {
     char p[600];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) fail_msg("cannot open %s", p);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*len + 1);
-    assert_int_equal(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
+    return (unsigned char *)tl_read_file(tl_path(p, sizeof p, "%s", name), len);
 }
 
 static const uint16_t doc0[] = { 50256, 10, 11 };
@@ -52,7 +20,7 @@ static const uint32_t doc1[] = { 50256, 65535, 7, 8 };
 static void write_two(int fmt, const char *stem, int version, char hex[17])
 {
     char err[300];
-    mix_sink *s = mix_sink_open(fmt, tmpdir, stem, version, 7, "gpt2", err, sizeof err);
+    mix_sink *s = mix_sink_open(fmt, tl_tmpdir(), stem, version, 7, "gpt2", err, sizeof err);
     if (!s) fail_msg("%s", err);
     assert_int_equal(mix_sink_add(s, doc0, 3, 1), 0);
     assert_int_equal(mix_sink_add(s, doc1, 4, 2), 0);
@@ -128,7 +96,6 @@ static void test_datatrove_layout(void **state)
     assert_int_equal(ends[1], 7);
     free(ix);
     unsigned char *meta = slurp("d.ds.metadata", &n);
-    meta[n] = 0;
     assert_true(!strncmp((char *)meta, "gpt2\n7\n", 7));
     free(meta);
 }
@@ -138,7 +105,7 @@ static void test_llmc_sink_and_narrowing(void **state)
     (void)state;
     char hex[17], err[300], path[600];
     write_two(MIX_FMT_LLMC, "l", 1, hex);
-    snprintf(path, sizeof path, "%s/l.bin", tmpdir);
+    tl_path(path, sizeof path, "l.bin");
     qshard s;
     assert_int_equal(qshard_open(&s, path, 1, err, sizeof err), 0);
     assert_int_equal(s.n_tokens, 7);
@@ -151,12 +118,12 @@ static void test_llmc_sink_and_narrowing(void **state)
 
     /* A 32-bit token that does not fit a 16-bit output is refused. */
     const uint32_t big[] = { 50256, 70000 };
-    mix_sink *k = mix_sink_open(MIX_FMT_DATATROVE, tmpdir, "bad", 1, 2, NULL, err, sizeof err);
+    mix_sink *k = mix_sink_open(MIX_FMT_DATATROVE, tl_tmpdir(), "bad", 1, 2, NULL, err, sizeof err);
     assert_non_null(k);
     assert_int_equal(mix_sink_add(k, big, 2, 2), -1);
     assert_non_null(strstr(mix_sink_error(k), "70000"));
     mix_sink_abort(k);
-    snprintf(path, sizeof path, "%s/bad.ds", tmpdir);
+    tl_path(path, sizeof path, "bad.ds");
     FILE *f = fopen(path, "rb");
     assert_null(f);
 
@@ -171,5 +138,5 @@ int main(void)
         cmocka_unit_test(test_datatrove_layout),
         cmocka_unit_test(test_llmc_sink_and_narrowing),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);
 }

@@ -1,40 +1,16 @@
 /* Unit tests for mix/perm, mix/source and mix/mixture: permutations, source
  * specs, the plan (GPT-3's Table 2.2, max_epochs, --renormalise) and the
  * document stream on small real sources. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "common/manifest.h"
 #include "common/shard.h"
 #include "mix/mixture.h"
 #include "mix/perm.h"
 #include "mix/source.h"
+#include "testlib.h"
 
 #define EOT 50256
-
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-test-mixture.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 static void test_perm_is_a_bijection(void **state)
 {
@@ -169,7 +145,7 @@ static void test_plan_max_epochs_and_renormalise(void **state)
 static void make_source(const char *name, uint32_t tag, int n_docs)
 {
     char dir[512], err[300];
-    snprintf(dir, sizeof dir, "%s/%s", tmpdir, name);
+    tl_path(dir, sizeof dir, "%s", name);
     qmanifest m;
     qmanifest_init(&m);
     m.tok_name = strdup("gpt2");
@@ -205,7 +181,7 @@ static void open_sources(mix_source *s, const char **specs, int n)
     char err[600];
     for (int i = 0; i < n; i++) {
         char spec[700];
-        snprintf(spec, sizeof spec, specs[i], tmpdir);
+        snprintf(spec, sizeof spec, specs[i], tl_tmpdir());
         assert_int_equal(mix_source_parse(spec, &s[i], err, sizeof err), 0);
         if (mix_source_open(&s[i], err, sizeof err)) fail_msg("%s", err);
     }
@@ -318,7 +294,7 @@ static void test_open_errors(void **state)
     (void)state;
     mix_source s;
     char err[600], spec[600];
-    snprintf(spec, sizeof spec, "x=%s/nonexistent:1", tmpdir);
+    snprintf(spec, sizeof spec, "x=%s/nonexistent:1", tl_tmpdir());
     assert_int_equal(mix_source_parse(spec, &s, err, sizeof err), 0);
     assert_int_equal(mix_source_open(&s, err, sizeof err), -1);
     assert_non_null(strstr(err, "nonexistent"));
@@ -327,13 +303,13 @@ static void test_open_errors(void **state)
     /* A manifest whose counts disagree with the shard. */
     make_source("liar", 3, 10);
     char mp[600];
-    snprintf(mp, sizeof mp, "%s/liar/manifest.json", tmpdir);
+    tl_path(mp, sizeof mp, "liar/manifest.json");
     qmanifest m;
     assert_int_equal(qmanifest_read(&m, mp, err, sizeof err), 0);
     m.shards[0].tokens += 1;
     assert_int_equal(qmanifest_write(&m, mp, err, sizeof err), 0);
     qmanifest_free(&m);
-    snprintf(spec, sizeof spec, "x=%s/liar:1", tmpdir);
+    snprintf(spec, sizeof spec, "x=%s/liar:1", tl_tmpdir());
     assert_int_equal(mix_source_parse(spec, &s, err, sizeof err), 0);
     assert_int_equal(mix_source_open(&s, err, sizeof err), -1);
     assert_non_null(strstr(err, "manifest says"));
@@ -350,5 +326,5 @@ int main(void)
         cmocka_unit_test(test_stream_on_real_sources),
         cmocka_unit_test(test_open_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);
 }

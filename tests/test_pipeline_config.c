@@ -1,49 +1,14 @@
 /* Unit tests for pipeline/: the file syntax, word splitting, validation of
  * the configuration, and the stage graph (units, outputs, commands). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "pipeline/pipeline.h"
+#include "testlib.h"
 
-static char g_dir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/test_pipeline_config.XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return qpl_rmtree(g_dir);
-}
-
+/* A pipeline file in the test directory; returns its path (malloc'd). */
 static char *write_tmp(const char *name, const char *text)
 {
-    char *p = qpl_path_join(g_dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    char *p = qpl_path_join(tl_tmpdir(), name);
+    tl_write_text(p, text);
     return p;
-}
-
-static void touch(const char *path)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("x\n", f);
-    fclose(f);
 }
 
 /* ---- syntax ---- */
@@ -133,17 +98,17 @@ static void test_shell_quote_round_trips(void **state)
 }
 
 /* ---- configuration ---- */
-static void make_inputs(void)
+/* Every configuration test starts in a fresh directory holding the inputs
+ * its pipeline files name: in/{a,b,c}.warc.gz, and in/notes.txt that no
+ * pattern of theirs may pick up. */
+static int setup_inputs(void **state)
 {
-    char *d = qpl_path_join(g_dir, "in");
-    mkdir(d, 0755);
+    if (tl_tmpdir_setup(state)) return -1;
+    char p[400];
+    tl_mkdirs(tl_path(p, sizeof p, "in"));
     const char *names[] = { "b.warc.gz", "a.warc.gz", "c.warc.gz", "notes.txt" };
-    for (int i = 0; i < 4; i++) {
-        char *p = qpl_path_join(d, names[i]);
-        touch(p);
-        free(p);
-    }
-    free(d);
+    for (int i = 0; i < 4; i++) tl_write_text(tl_path(p, sizeof p, "in/%s", names[i]), "x\n");
+    return 0;
 }
 
 static const char *full_text =
@@ -177,13 +142,12 @@ static const char *full_text =
 static void test_config_full(void **state)
 {
     (void)state;
-    make_inputs();
     char *p = write_tmp("p.conf", full_text);
     qpl_config c;
     char err[512];
     assert_int_equal(qpl_config_load(&c, p, "/usr/bin/quern", err, sizeof err), 0);
     assert_string_equal(c.name, "demo");
-    char *wd = qpl_path_join(g_dir, "out");
+    char *wd = qpl_path_join(tl_tmpdir(), "out");
     assert_string_equal(c.workdir, wd);
     assert_string_equal(c.quern, "/opt/quern");
     assert_int_equal(c.n_inputs, 4);
@@ -225,27 +189,25 @@ static void expect_config_error(const char *text, const char *want)
 static void test_config_errors(void **state)
 {
     (void)state;
-    make_inputs();
+    /* a valid [pipeline] section (lines 1-3), then what is wrong after it */
     const char *head = "[pipeline]\nworkdir = w\ninputs = in/a.warc.gz\n";
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s[clean]\noptoins = x\n", head);
-    expect_config_error(buf, "line 5: unknown key 'optoins' in [clean]");
-    snprintf(buf, sizeof buf, "%s[cleen]\n", head);
-    expect_config_error(buf, "line 4: unknown section [cleen]");
-    snprintf(buf, sizeof buf, "%s[clean]\n[mix]\n", head);
-    expect_config_error(buf, "[mix] needs a [tokenize] section");
-    snprintf(buf, sizeof buf, "%s[clean]\n[tokenize]\n[train]\n", head);
-    expect_config_error(buf, "[train] needs a [mix] section");
-    snprintf(buf, sizeof buf, "%s[clean]\n[dedup]\nbands = 0\n", head);
-    expect_config_error(buf, "line 6: bands: expected a whole number >= 1");
-    snprintf(buf, sizeof buf, "%s[clean]\n[slurm.pears]\n", head);
-    expect_config_error(buf, "no stage named 'pears'");
-    snprintf(buf, sizeof buf, "%s[clean]\n[slurm]\npartition = a b\n", head);
-    expect_config_error(buf, "partition: expected one word");
-    snprintf(buf, sizeof buf, "%s[clean]\noptions = 'unterminated\n", head);
-    expect_config_error(buf, "line 5: options: unterminated");
-    snprintf(buf, sizeof buf, "%s", head);
-    expect_config_error(buf, "no stage sections");
+    const char *after_head[][2] = {
+        { "[clean]\noptoins = x\n", "line 5: unknown key 'optoins' in [clean]" },
+        { "[cleen]\n", "line 4: unknown section [cleen]" },
+        { "[clean]\n[mix]\n", "[mix] needs a [tokenize] section" },
+        { "[clean]\n[tokenize]\n[train]\n", "[train] needs a [mix] section" },
+        { "[clean]\n[dedup]\nbands = 0\n", "line 6: bands: expected a whole number >= 1" },
+        { "[clean]\n[slurm.pears]\n", "no stage named 'pears'" },
+        { "[clean]\n[slurm]\npartition = a b\n", "partition: expected one word" },
+        { "[clean]\noptions = 'unterminated\n", "line 5: options: unterminated" },
+        { "", "no stage sections" },
+    };
+    for (size_t i = 0; i < sizeof after_head / sizeof after_head[0]; i++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s%s", head, after_head[i][0]);
+        expect_config_error(buf, after_head[i][1]);
+    }
+    /* a [pipeline] section that is wrong, or none */
     expect_config_error("[pipeline]\ninputs = in/a.warc.gz\n[clean]\n", "needs 'workdir = DIR'");
     expect_config_error("[pipeline]\nworkdir = w\n[clean]\n", "needs 'inputs = ...'");
     expect_config_error("[pipeline]\nworkdir = w\ninputs = in/*.nothing\n[clean]\n", "matches no file");
@@ -254,7 +216,7 @@ static void test_config_errors(void **state)
     expect_config_error("[clean]\n", "no [pipeline] section");
     qpl_config c;
     char err[256];
-    char *missing = qpl_path_join(g_dir, "nope.conf");
+    char *missing = qpl_path_join(tl_tmpdir(), "nope.conf");
     assert_int_equal(qpl_config_load(&c, missing, "/q", err, sizeof err), -1);
     assert_non_null(strstr(err, "No such file"));
     free(missing);
@@ -263,14 +225,13 @@ static void test_config_errors(void **state)
 static void test_config_defaults(void **state)
 {
     (void)state;
-    make_inputs();
     char *p = write_tmp("my-run.pipeline", "[pipeline]\nworkdir = ./w/../w2\ninputs = in/c.warc.gz in/a.warc.gz\n[clean]\n");
     qpl_config c;
     char err[256];
     assert_int_equal(qpl_config_load(&c, p, "/usr/local/bin/quern", err, sizeof err), 0);
     assert_string_equal(c.name, "my-run");                 /* from the file name */
     assert_string_equal(c.quern, "/usr/local/bin/quern");  /* the running binary */
-    char *wd = qpl_path_join(g_dir, "w2");
+    char *wd = qpl_path_join(tl_tmpdir(), "w2");
     assert_string_equal(c.workdir, wd);                    /* normalised */
     assert_non_null(strstr(c.inputs[0], "/in/c.warc.gz")); /* listed order kept */
     assert_false(c.has_ingest);
@@ -284,7 +245,6 @@ static void test_config_defaults(void **state)
 static void test_pairs_units_from_dedup_options(void **state)
 {
     (void)state;
-    make_inputs();
     const char *cases[][2] = {
         { "", "15" },                                   /* fineweb preset: 14 bands + exact-text */
         { "options = --preset nemo", "21" },
@@ -313,14 +273,34 @@ static void test_pairs_units_from_dedup_options(void **state)
 }
 
 /* ---- the stage graph ---- */
+/* The full example in p.conf, loaded as if run by /q. */
+static void load_full(qpl_config *c)
+{
+    char *p = write_tmp("p.conf", full_text);
+    char err[512];
+    if (qpl_config_load(c, p, "/q", err, sizeof err)) fail_msg("%s", err);
+    free(p);
+}
+
+/* The commands formatted as one shell line equal the formatted text; the
+ * commands are freed. */
+__attribute__((format(printf, 2, 3)))
+static void assert_cmds(qpl_cmds *cmds, const char *fmt, ...)
+{
+    char want[1024];
+    TL_FORMAT(want, fmt);
+    strbuf line = STRBUF_INIT;
+    qpl_cmds_format(cmds, &line);
+    assert_string_equal(sb_str(&line), want);
+    sb_free(&line);
+    qpl_cmds_free(cmds);
+}
+
 static void test_graph_and_outputs(void **state)
 {
     (void)state;
-    make_inputs();
-    char *p = write_tmp("p.conf", full_text);
     qpl_config c;
-    char err[512];
-    assert_int_equal(qpl_config_load(&c, p, "/q", err, sizeof err), 0);
+    load_full(&c);
     qpl_stage d[QPL_NSTAGES];
     assert_int_equal(qpl_stage_deps(&c, QPL_DOCS, d), 0);
     assert_int_equal(qpl_stage_deps(&c, QPL_SIGNATURES, d), 1);
@@ -351,43 +331,29 @@ static void test_graph_and_outputs(void **state)
     assert_int_equal(qpl_stage_from_name("pairs"), QPL_PAIRS);
     assert_int_equal(qpl_stage_from_name("nope"), -1);
     qpl_config_free(&c);
-    free(p);
 }
 
 static void test_commands(void **state)
 {
     (void)state;
-    make_inputs();
-    char *p = write_tmp("p.conf", full_text);
     qpl_config c;
     char err[512];
-    assert_int_equal(qpl_config_load(&c, p, "/q", err, sizeof err), 0);
+    load_full(&c);
     qpl_cmds cmds;
     /* docs unit: ingest | clean, the options in place, output in staging */
     assert_int_equal(qpl_unit_cmds(&c, QPL_DOCS, 1, "/st", 3, 0, &cmds, err, sizeof err), 0);
     assert_int_equal(cmds.n, 2);
-    strbuf line = STRBUF_INIT;
-    qpl_cmds_format(&cmds, &line);
-    char want[1024];
-    snprintf(want, sizeof want, "/opt/quern ingest -j3 --min-length 10 %s | /opt/quern clean -j3 --preset fineweb 'x y' -o /st/docs.jsonl.zst",
-             c.inputs[1]);
-    assert_string_equal(sb_str(&line), want);
-    sb_free(&line);
-    qpl_cmds_free(&cmds);
+    assert_cmds(&cmds, "/opt/quern ingest -j3 --min-length 10 %s | /opt/quern clean -j3 --preset fineweb 'x y' -o /st/docs.jsonl.zst",
+                c.inputs[1]);
 
     /* signatures need every shard's clean output (dedup numbers documents by
      * their input's place in the full list): missing -> error, or a preview */
     assert_int_equal(qpl_unit_cmds(&c, QPL_SIGNATURES, 2, NULL, 1, 0, &cmds, err, sizeof err), -1);
     assert_non_null(strstr(err, "clean/00000 (stage clean) is not complete"));
     assert_int_equal(qpl_unit_cmds(&c, QPL_SIGNATURES, 2, NULL, 1, QPL_CMD_PREVIEW, &cmds, err, sizeof err), 0);
-    line = (strbuf)STRBUF_INIT;
-    qpl_cmds_format(&cmds, &line);
-    snprintf(want, sizeof want, "/opt/quern dedup signatures -j1 --num-perm 64 --shard=2/4 -o %s/dedup/work "
-             "%s/clean/00000/docs.jsonl.zst %s/clean/00001/docs.jsonl.zst %s/clean/00002/docs.jsonl.zst "
-             "%s/clean/00003/docs.jsonl.zst", c.workdir, c.workdir, c.workdir, c.workdir, c.workdir);
-    assert_string_equal(sb_str(&line), want);
-    sb_free(&line);
-    qpl_cmds_free(&cmds);
+    assert_cmds(&cmds, "/opt/quern dedup signatures -j1 --num-perm 64 --shard=2/4 -o %s/dedup/work "
+                "%s/clean/00000/docs.jsonl.zst %s/clean/00001/docs.jsonl.zst %s/clean/00002/docs.jsonl.zst "
+                "%s/clean/00003/docs.jsonl.zst", c.workdir, c.workdir, c.workdir, c.workdir, c.workdir);
 
     /* once every clean unit's directory exists, the command can be built */
     char *parent = qpl_path_join(c.workdir, "clean");
@@ -407,18 +373,12 @@ static void test_commands(void **state)
     /* pairs: one unit per band (4, from bands = 4), then the exact-text keys */
     assert_int_equal(qpl_units(&c, QPL_PAIRS), 5);
     assert_int_equal(qpl_unit_cmds(&c, QPL_PAIRS, 4, NULL, 2, QPL_CMD_PREVIEW | QPL_CMD_FORCE, &cmds, err, sizeof err), 0);
-    line = (strbuf)STRBUF_INIT;
-    qpl_cmds_format(&cmds, &line);
-    snprintf(want, sizeof want, "/opt/quern dedup pairs -j2 --num-perm 64 --threshold 0.8 --force --band=exact-text %s/dedup/work",
-             c.workdir);
-    assert_string_equal(sb_str(&line), want);
-    sb_free(&line);
-    qpl_cmds_free(&cmds);
+    assert_cmds(&cmds, "/opt/quern dedup pairs -j2 --num-perm 64 --threshold 0.8 --force --band=exact-text %s/dedup/work",
+                c.workdir);
     assert_int_equal(qpl_unit_cmds(&c, QPL_PAIRS, 9, NULL, 1, 0, &cmds, err, sizeof err), -1);
     assert_non_null(strstr(err, "no unit 9"));
     free(cd); free(parent);
     qpl_config_free(&c);
-    free(p);
 }
 
 /* train continues from a checkpoint left in its run directory, without the
@@ -426,36 +386,28 @@ static void test_commands(void **state)
 static void test_train_resumes_from_checkpoint(void **state)
 {
     (void)state;
-    make_inputs();
     char *p = write_tmp("t.conf", "[pipeline]\nworkdir = w\ninputs = in/a.warc.gz\n[clean]\n[tokenize]\n[mix]\n"
                                   "[train]\noptions = --model d6 --steps=9 --lr 1e-3 --device cpu\n");
     qpl_config c;
     char err[512];
     assert_int_equal(qpl_config_load(&c, p, "/q", err, sizeof err), 0);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s/mix' '%s/train/run'", c.workdir, c.workdir);
-    assert_int_equal(system(cmd), 0);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/mix", c.workdir);
+    tl_mkdirs(path);
+    snprintf(path, sizeof path, "%s/train/run", c.workdir);
+    tl_mkdirs(path);
     qpl_cmds cmds;
-    strbuf line = STRBUF_INIT;
-    char want[1024];
     assert_int_equal(qpl_unit_cmds(&c, QPL_TRAIN, 0, NULL, 2, 0, &cmds, err, sizeof err), 0);
-    qpl_cmds_format(&cmds, &line);
-    snprintf(want, sizeof want, "/q train -j2 --model d6 --steps=9 --lr 1e-3 --device cpu --data %s/mix/manifest.json -o %s/train/run",
-             c.workdir, c.workdir);
-    assert_string_equal(sb_str(&line), want);
-    qpl_cmds_free(&cmds);
-    snprintf(cmd, sizeof cmd, "touch '%s/train/run/ckpt_00000004.bin'", c.workdir);
-    assert_int_equal(system(cmd), 0);
+    assert_cmds(&cmds, "/q train -j2 --model d6 --steps=9 --lr 1e-3 --device cpu --data %s/mix/manifest.json -o %s/train/run",
+                c.workdir, c.workdir);
+    snprintf(path, sizeof path, "%s/train/run/ckpt_00000004.bin", c.workdir);
+    tl_write_text(path, "");
     assert_int_equal(qpl_unit_cmds(&c, QPL_TRAIN, 0, NULL, 2, 0, &cmds, err, sizeof err), 0);
-    sb_reset(&line);
-    qpl_cmds_format(&cmds, &line);
-    snprintf(want, sizeof want, "/q train -j2 --lr 1e-3 --device cpu --resume %s/train/run -o %s/train/run",
-             c.workdir, c.workdir);
-    assert_string_equal(sb_str(&line), want);
-    qpl_cmds_free(&cmds);
+    assert_cmds(&cmds, "/q train -j2 --lr 1e-3 --device cpu --resume %s/train/run -o %s/train/run",
+                c.workdir, c.workdir);
     /* forced: start over */
     assert_int_equal(qpl_unit_cmds(&c, QPL_TRAIN, 0, NULL, 2, QPL_CMD_FORCE, &cmds, err, sizeof err), 0);
-    sb_reset(&line);
+    strbuf line = STRBUF_INIT;
     qpl_cmds_format(&cmds, &line);
     assert_null(strstr(sb_str(&line), "--resume"));
     qpl_cmds_free(&cmds);
@@ -471,13 +423,13 @@ int main(void)
         cmocka_unit_test(test_ini_errors_name_the_line),
         cmocka_unit_test(test_split_words),
         cmocka_unit_test(test_shell_quote_round_trips),
-        cmocka_unit_test_setup_teardown(test_config_full, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_config_defaults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pairs_units_from_dedup_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_graph_and_outputs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_train_resumes_from_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_full, setup_inputs, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_config_errors, setup_inputs, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_config_defaults, setup_inputs, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_pairs_units_from_dedup_options, setup_inputs, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_graph_and_outputs, setup_inputs, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_commands, setup_inputs, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_train_resumes_from_checkpoint, setup_inputs, tl_tmpdir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

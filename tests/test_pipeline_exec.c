@@ -4,23 +4,13 @@
  * in the pipeline file, so these tests check the runner's own behaviour
  * whatever state the real stages are in; tests/e2e/pipeline_*.sh run the
  * real binary. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include <dirent.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "pipeline/pipeline.h"
-
-static char g_dir[256];
+#include "testlib.h"
 
 /* The fake stage binary: `ingest` copies its input to stdout (exit 3 when the
  * input holds FAILINGEST), `clean` copies stdin or its input into
@@ -43,51 +33,20 @@ static const char fake[] =
     "*) exit 2;;\n"
     "esac\n";
 
-static void write_file(const char *path, const char *text, int mode)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    chmod(path, (mode_t)mode);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) sb_add(&sb, buf, n);
-    fclose(f);
-    sb_addc(&sb, '\0');
-    return sb_detach(&sb, NULL);
-}
-
+/* Every test runs in a fresh directory holding the fake stage binary and
+ * the inputs (some of them made to fail or hang the fake stages). */
 static int setup(void **state)
 {
-    (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/test_pipeline_exec.XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
-    char *q = qpl_path_join(g_dir, "fake-quern");
-    write_file(q, fake, 0755);
-    free(q);
+    if (tl_tmpdir_setup(state)) return -1;
+    char p[400];
+    tl_write_text(tl_path(p, sizeof p, "fake-quern"), fake);
+    assert_int_equal(chmod(p, 0755), 0);
     const char *ins[][2] = { { "in0.jsonl", "doc zero\n" }, { "in1.jsonl", "doc one\n" },
                              { "bad.jsonl", "FAIL here\n" }, { "slow.jsonl", "SLOW\n" },
                              { "badingest.jsonl", "FAILINGEST\n" } };
-    for (size_t i = 0; i < sizeof ins / sizeof ins[0]; i++) {
-        char *p = qpl_path_join(g_dir, ins[i][0]);
-        write_file(p, ins[i][1], 0644);
-        free(p);
-    }
+    for (size_t i = 0; i < sizeof ins / sizeof ins[0]; i++)
+        tl_write_text(tl_path(p, sizeof p, "%s", ins[i][0]), ins[i][1]);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return qpl_rmtree(g_dir);
 }
 
 static void load(qpl_config *c, const char *inputs, const char *extra)
@@ -95,8 +54,8 @@ static void load(qpl_config *c, const char *inputs, const char *extra)
     char text[1024];
     snprintf(text, sizeof text,
              "[pipeline]\nname = t\nworkdir = work\ninputs = %s\nquern = fake-quern\n[clean]\n%s", inputs, extra);
-    char *p = qpl_path_join(g_dir, "t.pipeline");
-    write_file(p, text, 0644);
+    char *p = qpl_path_join(tl_tmpdir(), "t.pipeline");
+    tl_write_text(p, text);
     char err[512];
     if (qpl_config_load(c, p, "/nonexistent", err, sizeof err) != 0) fail_msg("%s", err);
     free(p);
@@ -116,14 +75,29 @@ static int exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-/* Nothing of a staging directory may be left in the stage's directory. */
+/* Nothing of a staging directory (a name with ".tmp.") may be left in the
+ * stage's directory; a stage directory not made at all holds none. */
 static void assert_no_staging(const qpl_config *c, const char *stage_dir)
 {
     char *d = qpl_path_join(c->workdir, stage_dir);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp\\.'", d);
-    assert_int_not_equal(system(cmd), 0);
+    DIR *dir = opendir(d);
+    if (dir) {
+        struct dirent *e;
+        while ((e = readdir(dir)))
+            if (strstr(e->d_name, ".tmp.")) fail_msg("staging left in %s: %s", d, e->d_name);
+        closedir(dir);
+    }
     free(d);
+}
+
+/* The file `name` of the unit's output holds exactly want. */
+static void assert_unit_file(const qpl_config *c, qpl_stage s, unsigned u, const char *name, const char *want)
+{
+    char *f = out_file(c, s, u, name);
+    char *got = tl_read_file(f, NULL);
+    assert_string_equal(got, want);
+    free(got);
+    free(f);
 }
 
 static void test_unit_success_then_skip(void **state)
@@ -138,7 +112,7 @@ static void test_unit_success_then_skip(void **state)
     assert_true(qpl_unit_done(&c, QPL_DOCS, 1));
     assert_false(qpl_unit_done(&c, QPL_DOCS, 0));
     char *f = out_file(&c, QPL_DOCS, 1, "docs.jsonl.zst");
-    char *got = slurp(f);
+    char *got = tl_read_file(f, NULL);
     assert_string_equal(got, "doc one\n");
     free(got);
     struct stat st1, st2;
@@ -148,7 +122,7 @@ static void test_unit_success_then_skip(void **state)
     free(m);
     assert_no_staging(&c, "clean");
     /* a second run skips the done unit: same file, not rewritten */
-    char *calls = qpl_path_join(g_dir, "calls.log");
+    char *calls = qpl_path_join(tl_tmpdir(), "calls.log");
     unlink(calls);
     assert_int_equal(qpl_exec_unit(&c, QPL_DOCS, 1, &o), 0);
     assert_false(exists(calls));
@@ -184,8 +158,8 @@ static void test_unit_failure_leaves_marker_not_output(void **state)
     assert_string_equal(us.why, "quern clean exited with 1");
     assert_non_null(strstr(us.where, "pid "));
     /* a later successful run clears the failure */
-    char *bad = qpl_path_join(g_dir, "bad.jsonl");
-    write_file(bad, "fixed\n", 0644);
+    char *bad = qpl_path_join(tl_tmpdir(), "bad.jsonl");
+    tl_write_text(bad, "fixed\n");
     assert_int_equal(qpl_exec_unit(&c, QPL_DOCS, 1, &o), 0);
     qpl_unit_status_get(&c, QPL_DOCS, 1, 0, &us);
     assert_int_equal(us.state, QPL_DONE);
@@ -209,11 +183,7 @@ static void test_pipe_failure_names_the_failing_command(void **state)
     qpl_unit_status_get(&c, QPL_DOCS, 1, 0, &us);
     assert_string_equal(us.why, "quern ingest exited with 3");
     assert_int_equal(qpl_exec_unit(&c, QPL_DOCS, 0, &o), 0);
-    char *f = out_file(&c, QPL_DOCS, 0, "docs.jsonl.zst");
-    char *got = slurp(f);
-    assert_string_equal(got, "doc zero\n");
-    free(got);
-    free(f);
+    assert_unit_file(&c, QPL_DOCS, 0, "docs.jsonl.zst", "doc zero\n");
     qpl_config_free(&c);
 }
 
@@ -222,10 +192,12 @@ static void test_stale_staging_removed_and_inputs_checked(void **state)
     (void)state;
     qpl_config c;
     load(&c, "in0.jsonl", "[tokenize]\n");
-    char *dir = qpl_path_join(c.workdir, "clean");
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s/.00000.tmp.deadhost.1' && touch '%s/.00000.tmp.deadhost.1/junk'", dir, dir);
-    assert_int_equal(system(cmd), 0);
+    /* a staging directory left by a unit that died on another host */
+    char stale[700];
+    snprintf(stale, sizeof stale, "%s/clean/.00000.tmp.deadhost.1", c.workdir);
+    tl_mkdirs(stale);
+    strcat(stale, "/junk");
+    tl_write_text(stale, "");
     qpl_exec_opts o = { .threads = 1, .quiet = 1 };
     /* tokenize before its input exists: refused (exit 2), nothing written */
     assert_int_equal(qpl_exec_unit(&c, QPL_TOKENIZE, 0, &o), 2);
@@ -233,13 +205,8 @@ static void test_stale_staging_removed_and_inputs_checked(void **state)
     assert_int_equal(qpl_exec_unit(&c, QPL_DOCS, 0, &o), 0);
     assert_no_staging(&c, "clean");
     assert_int_equal(qpl_exec_unit(&c, QPL_TOKENIZE, 0, &o), 0);
-    char *f = out_file(&c, QPL_TOKENIZE, 0, "tokens.txt");
-    char *got = slurp(f);
-    assert_string_equal(got, "doc zero\n");
-    free(got);
-    free(f);
+    assert_unit_file(&c, QPL_TOKENIZE, 0, "tokens.txt", "doc zero\n");
     assert_int_equal(qpl_exec_unit(&c, QPL_TOKENIZE, 5, &o), 2);
-    free(dir);
     qpl_config_free(&c);
 }
 
@@ -257,7 +224,7 @@ static void test_sigterm_stops_the_unit_cleanly(void **state)
         _exit(qpl_exec_unit(&c, QPL_DOCS, 0, &o));
     }
     /* wait until the fake stage has started writing, then stop the unit */
-    char *calls = qpl_path_join(g_dir, "calls.log");
+    char *calls = qpl_path_join(tl_tmpdir(), "calls.log");
     for (int i = 0; i < 200 && !exists(calls); i++) usleep(20000);
     usleep(200000);
     qpl_unit_status us;
@@ -292,10 +259,12 @@ static void test_dead_running_marker_counts_as_failed(void **state)
     char host[256];
     qpl_hostname(host, sizeof host);
     char *m = qpl_marker_path(&c, QPL_DOCS, 0, "running");
-    char cmd[800];
-    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\" && printf 'local\\t%ld\\t%s\\t/l.log\\t\\n' > '%s'", m,
-             (long)pid, host, m);
-    assert_int_equal(system(cmd), 0);
+    char marker[800];
+    snprintf(marker, sizeof marker, "%s", m);
+    *strrchr(marker, '/') = 0;
+    tl_mkdirs(marker);
+    snprintf(marker, sizeof marker, "local\t%ld\t%s\t/l.log\t\n", (long)pid, host);
+    tl_write_text(m, marker);
     qpl_unit_status us;
     qpl_unit_status_get(&c, QPL_DOCS, 0, 0, &us);
     assert_int_equal(us.state, QPL_FAILED);
@@ -318,28 +287,24 @@ static void test_local_runner(void **state)
     assert_false(qpl_unit_done(&c, QPL_TOKENIZE, 1));
     assert_true(qpl_unit_done(&c, QPL_TOKENIZE, 2));
     char *logp = qpl_path_join(c.workdir, "logs/local/clean_00001.log");
-    char *log = slurp(logp);
+    char *log = tl_read_file(logp, NULL);
     assert_non_null(log);
     assert_non_null(strstr(log, "clean: bad input"));
     free(log);
     free(logp);
     /* fix the input and rerun: only the failed shard and its dependants run */
-    char *bad = qpl_path_join(g_dir, "bad.jsonl");
-    write_file(bad, "now fine\n", 0644);
-    char *calls = qpl_path_join(g_dir, "calls.log");
+    char *bad = qpl_path_join(tl_tmpdir(), "bad.jsonl");
+    tl_write_text(bad, "now fine\n");
+    char *calls = qpl_path_join(tl_tmpdir(), "calls.log");
     unlink(calls);
     assert_int_equal(qpl_run_local(&c, &o), 0);
-    char *got = slurp(calls);
+    char *got = tl_read_file(calls, NULL);
     int lines = 0;
     for (char *p = got; *p; p++) lines += *p == '\n';
     assert_int_equal(lines, 2);   /* clean 1, tokenize 1 */
     assert_non_null(strstr(got, "bad.jsonl"));
     free(got);
-    char *f = out_file(&c, QPL_TOKENIZE, 1, "tokens.txt");
-    got = slurp(f);
-    assert_string_equal(got, "now fine\n");
-    free(got);
-    free(f);
+    assert_unit_file(&c, QPL_TOKENIZE, 1, "tokens.txt", "now fine\n");
     /* everything done: a rerun runs nothing */
     unlink(calls);
     assert_int_equal(qpl_run_local(&c, &o), 0);
@@ -352,13 +317,13 @@ static void test_local_runner(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_unit_success_then_skip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unit_failure_leaves_marker_not_output, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pipe_failure_names_the_failing_command, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stale_staging_removed_and_inputs_checked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigterm_stops_the_unit_cleanly, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dead_running_marker_counts_as_failed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_local_runner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unit_success_then_skip, setup, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_unit_failure_leaves_marker_not_output, setup, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_pipe_failure_names_the_failing_command, setup, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_stale_staging_removed_and_inputs_checked, setup, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_stops_the_unit_cleanly, setup, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_dead_running_marker_counts_as_failed, setup, tl_tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_local_runner, setup, tl_tmpdir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,39 +1,12 @@
 /* Unit tests for tokenize/vocab: base64, GPT-2's byte alphabet, .tiktoken
  * text, and save/load round trips through .tiktoken + sidecar,
  * tokenizer.json and encoder.json + vocab.bpe, and built-in name lookup. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "common/strbuf.h"
 #include "tokenize/bpe.h"
 #include "tokenize/pretok.h"
 #include "tokenize/tokenizer.h"
 #include "tokenize/vocab.h"
-
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/quern-vocab-test.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "testlib.h"
 
 /* bytes, a few merged tokens (some with bytes >= 0x80 and spaces), specials */
 static void sample_vocab(qvocab *v)
@@ -147,7 +120,7 @@ static void test_tiktoken_file_round_trip(void **state)
     qvocab v, w;
     sample_vocab(&v);
     char path[400], err[512];
-    snprintf(path, sizeof path, "%s/sample.tiktoken", tmpdir);
+    tl_path(path, sizeof path, "sample.tiktoken");
     assert_int_equal(qvocab_save_tiktoken(&v, path, err, sizeof err), 0);
     qvocab_init(&w);
     assert_int_equal(qvocab_load(&w, path, err, sizeof err), 0);
@@ -160,7 +133,7 @@ static void test_tiktoken_file_round_trip(void **state)
     qvocab_free(&w);
     /* the directory resolves to its one .tiktoken */
     qvocab_init(&w);
-    assert_int_equal(qvocab_load(&w, tmpdir, err, sizeof err), 0);
+    assert_int_equal(qvocab_load(&w, tl_tmpdir(), err, sizeof err), 0);
     assert_same_vocab(&v, &w);
     qvocab_free(&w);
     qvocab_free(&v);
@@ -172,7 +145,7 @@ static void test_hf_round_trip(void **state)
     qvocab v, w;
     sample_vocab(&v);
     char path[400], err[512];
-    snprintf(path, sizeof path, "%s/tokenizer.json", tmpdir);
+    tl_path(path, sizeof path, "tokenizer.json");
     assert_int_equal(qvocab_save_hf(&v, path, err, sizeof err), 0);
     qvocab_init(&w);
     assert_int_equal(qvocab_load(&w, path, err, sizeof err), 0);
@@ -181,15 +154,10 @@ static void test_hf_round_trip(void **state)
     /* gpt2's pattern is written as ByteLevel(use_regex) and read back */
     qvocab_set_pattern(&v, "gpt2");
     assert_int_equal(qvocab_save_hf(&v, path, err, sizeof err), 0);
-    strbuf sb = STRBUF_INIT;
-    FILE *f = fopen(path, "rb");
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) sb_add(&sb, buf, n);
-    fclose(f);
-    assert_non_null(strstr(sb.buf, "\"use_regex\":true"));
-    assert_non_null(strstr(sb.buf, "\"\xC4\xA0t\"")); /* " t" in the byte alphabet: "Ġt" */
-    sb_free(&sb);
+    char *json = tl_read_file(path, NULL);
+    assert_non_null(strstr(json, "\"use_regex\":true"));
+    assert_non_null(strstr(json, "\"\xC4\xA0t\"")); /* " t" in the byte alphabet: "Ġt" */
+    free(json);
     qvocab_init(&w);
     assert_int_equal(qvocab_load(&w, path, err, sizeof err), 0);
     assert_same_vocab(&v, &w);
@@ -204,8 +172,8 @@ static void test_gpt2_files_round_trip(void **state)
     sample_vocab(&v);
     qvocab_set_pattern(&v, "gpt2");
     char enc[400], bpe[400], err[512];
-    snprintf(enc, sizeof enc, "%s/encoder.json", tmpdir);
-    snprintf(bpe, sizeof bpe, "%s/vocab.bpe", tmpdir);
+    tl_path(enc, sizeof enc, "encoder.json");
+    tl_path(bpe, sizeof bpe, "vocab.bpe");
     assert_int_equal(qvocab_save_gpt2(&v, enc, bpe, err, sizeof err), 0);
     qvocab_init(&w);
     assert_int_equal(qvocab_load(&w, enc, err, sizeof err), 0);
@@ -213,8 +181,9 @@ static void test_gpt2_files_round_trip(void **state)
     qvocab_free(&w);
     /* a vocab.bpe whose merge makes no token is refused */
     FILE *f = fopen(bpe, "a");
+    assert_non_null(f);
     fputs("x y\n", f);
-    fclose(f);
+    assert_int_equal(fclose(f), 0);
     qvocab_init(&w);
     assert_int_equal(qvocab_load(&w, enc, err, sizeof err), -1);
     assert_non_null(strstr(err, "vocab.bpe"));
@@ -228,20 +197,16 @@ static void test_builtin_name_lookup(void **state)
     qvocab v, w;
     sample_vocab(&v);
     char dir[400], path[500], err[512];
-    snprintf(dir, sizeof dir, "%s/data/tokenizers", tmpdir);
+    tl_path(dir, sizeof dir, "data/tokenizers");
     snprintf(path, sizeof path, "%s/gpt2.tiktoken", dir);
     /* only the ranks, no sidecar: the built-in pattern and specials apply */
     strbuf t = STRBUF_INIT;
     qvocab_format_tiktoken(&v, &t);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    FILE *f = fopen(path, "wb");
-    fwrite(t.buf, 1, t.len, f);
-    fclose(f);
+    tl_mkdirs(dir);
+    tl_write_file(path, t.buf, t.len);
     sb_free(&t);
     char data[450];
-    snprintf(data, sizeof data, "%s/data", tmpdir);
+    tl_path(data, sizeof data, "data");
     setenv("QUERN_DATA", data, 1);
     qvocab_init(&w);
     assert_int_equal(qvocab_load(&w, "gpt2", err, sizeof err), 0);
@@ -292,5 +257,5 @@ int main(void)
         cmocka_unit_test(test_gpt2_files_round_trip),
         cmocka_unit_test(test_builtin_name_lookup),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);
 }

@@ -2,16 +2,7 @@
  * (all stride forms, edges, K blocking), the learning-rate schedules, one
  * AdamW step by hand, the data order (a bijection, restorable), checkpoints
  * (round trip, keep-K, damage detected), sampling, presets and layout. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "trainer/checkpoint.h"
 #include "trainer/cpu_kernels.h"
@@ -19,6 +10,7 @@
 #include "trainer/model.h"
 #include "trainer/optim.h"
 #include "trainer/sampler.h"
+#include "testlib.h"
 
 static void fill(float *p, size_t n, uint64_t seed)
 {
@@ -136,8 +128,7 @@ static void test_data_order_is_a_restorable_bijection(void **state)
 static void test_checkpoint_round_trip_keep_and_damage(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/quern-ckpt-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    const char *dir = tl_tmpdir();
     qckpt_meta meta;
     memset(&meta, 0, sizeof meta);
     meta.cfg = (qgpt_config){ 2, 2, 8, 16, 50, 64 };
@@ -182,6 +173,7 @@ static void test_checkpoint_round_trip_keep_and_damage(void **state)
     /* damage the newest: reading the directory falls back to step 3 */
     snprintf(old, sizeof old, "%s/ckpt_00000004.bin", dir);
     FILE *f = fopen(old, "r+b");
+    assert_non_null(f);
     fseek(f, 2000, SEEK_SET);
     fputc(0x5a, f);
     fclose(f);
@@ -189,10 +181,6 @@ static void test_checkpoint_round_trip_keep_and_damage(void **state)
     assert_non_null(strstr(err, "checksum"));
     assert_int_equal(qckpt_read(dir, &back, NULL, NULL, NULL, NULL, 0, err, sizeof err), 0);
     assert_int_equal(back.step, 3);
-    unlink(old);
-    snprintf(old, sizeof old, "%s/ckpt_00000003.bin", dir);
-    unlink(old);
-    rmdir(dir);
     free(p); free(m);
 }
 
@@ -249,7 +237,9 @@ int main(void)
         cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_adamw_step_by_hand),
         cmocka_unit_test(test_data_order_is_a_restorable_bijection),
-        cmocka_unit_test(test_checkpoint_round_trip_keep_and_damage),
+        /* the only test that writes files: a directory of its own */
+        cmocka_unit_test_setup_teardown(test_checkpoint_round_trip_keep_and_damage, tl_tmpdir_setup,
+                                        tl_tmpdir_teardown),
         cmocka_unit_test(test_sampling),
         cmocka_unit_test(test_presets_and_layout),
     };
