@@ -47,6 +47,17 @@ EOF
   for line in "$@"; do echo "$line" >> "$file"; done
 }
 
+# pl_reference DIR: inputs and vocabulary under DIR, the pipeline file DIR/p.pipeline
+# (work dir DIR/w), run locally and moved to DIR/ref as the expected outputs;
+# DIR/w is then free for the run under test (the work dir path is part of
+# mix's manifest, so every run uses the same path).
+pl_reference() {
+  pl_prepare "$1"
+  pl_write "$1/p.pipeline" "$1/w" "$1"
+  "$QUERN" pipeline run "$1/p.pipeline" 2> "$1/local.log" || { cat "$1/local.log"; fail "local run"; }
+  mv "$1/w" "$1/ref"
+}
+
 # pl_outputs WORKDIR: every file that is data (not logs, markers or dedup's
 # scratch directory, which records absolute input paths), relative, sorted.
 pl_outputs() {

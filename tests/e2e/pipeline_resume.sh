@@ -9,11 +9,9 @@ source tests/e2e/lib.bash
 source tests/e2e/pipeline_common.bash
 pl_need_slurm
 
-pl_prepare "$WORK"
+# the reference: the same pipeline file run locally, in $WORK/ref
+pl_reference "$WORK"
 P=$WORK/p.pipeline
-pl_write "$P" "$WORK/w" "$WORK"
-"$QUERN" pipeline run "$P" 2> "$WORK/local.log" || { cat "$WORK/local.log"; fail "local run"; }
-mv "$WORK/w" "$WORK/ref"
 
 slurm_up 3 1
 writer=''
