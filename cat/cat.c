@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/cli.h"
 #include "../common/linebatch.h"
 #include "../common/pool.h"
 #include "../common/utf8.h"
@@ -38,13 +37,6 @@ typedef struct run_ctx {
     qdoc *docs;           /* one per worker */
     batch *free_list;
 } run_ctx;
-
-void qcat_opts_default(qcat_opts *o)
-{
-    o->text_field = NULL;
-    o->jobs = cli_jobs_default();
-    o->strict = 0;
-}
 
 static void batch_free(batch *b)
 {
@@ -182,4 +174,16 @@ int qcat_run(const qcat_opts *o, qdoc_reader *r, qdoc_writer *w, qprogress *prog
 int qcount_run(const qcat_opts *o, qdoc_reader *r, qprogress *prog, qcat_result *res)
 {
     return run(o, 1, r, NULL, prog, res);
+}
+
+int qcat_run_inputs(const qcat_opts *o, const qinputs *in, const char *label, int progress, qdoc_writer *w,
+                    qdoc_reader **r, qcat_result *res)
+{
+    qdoc_reader_opts ro = { .text_field = o->text_field, .skip_bad = !o->strict, .max_line = 0 };
+    *r = qdoc_reader_open(in->paths, in->n, &ro);
+    int64_t total = qdoc_reader_total_raw(*r);
+    qprogress *prog = qprogress_new(label, total > 0 ? (uint64_t)total : 0, progress);
+    int rc = w ? qcat_run(o, *r, w, prog, res) : qcount_run(o, *r, prog, res);
+    qprogress_finish(prog);
+    return rc;
 }

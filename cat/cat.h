@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../common/doc.h"
+#include "../common/io.h"
 #include "../common/progress.h"
 
 typedef struct qcat_opts {
@@ -18,8 +19,6 @@ typedef struct qcat_opts {
     int jobs;                 /* worker threads; 1 = all on the calling thread */
     int strict;               /* stop at the first bad line */
 } qcat_opts;
-
-void qcat_opts_default(qcat_opts *o);
 
 typedef struct qcat_result {
     uint64_t docs_in;         /* lines parsed successfully */
@@ -31,6 +30,15 @@ typedef struct qcat_result {
     uint64_t jsonl_bytes;     /* count: bytes of the good lines, newline included */
     int write_failed;         /* cat: the writer failed (error printed) */
 } qcat_result;
+
+/* What `quern cat` and `quern count` both do once their options are read,
+ * written once: open a reader over the inputs (o's text field; bad lines
+ * skipped unless strict), show a progress line labelled `label` (forced by
+ * progress), and copy into w (cat) or count when w is NULL (count). The
+ * reader is left in *r for the caller's stats (close it with
+ * qdoc_reader_close). Returns what qcat_run / qcount_run return. */
+int qcat_run_inputs(const qcat_opts *o, const qinputs *in, const char *label, int progress, qdoc_writer *w,
+                    qdoc_reader **r, qcat_result *res);
 
 /* Copy every document from r to w. Returns 0, or 1 when --strict stopped at
  * a bad line, an input could not be read in strict mode, or writing failed. */

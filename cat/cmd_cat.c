@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/commands.h"
 #include "../common/doc.h"
 #include "../common/io.h"
@@ -53,37 +54,26 @@ static void usage(FILE *f)
 
 int cmd_cat(int argc, char **argv)
 {
-    enum { O_SHARD_BYTES = 256, O_COMPRESS, O_NO_COMPRESS, O_TEXT_FIELD, O_SHARD, O_SKIP_BAD,
-           O_STRICT, O_STATS, O_PROGRESS, O_PREFIX };
+    enum { O_SHARD_BYTES = 256, O_COMPRESS, O_NO_COMPRESS, O_PREFIX };
     static const struct option longopts[] = {
-        { "output", required_argument, NULL, 'o' },
+        CLI_OPT_OUTPUT,
         { "shard-bytes", required_argument, NULL, O_SHARD_BYTES },
         { "compress", no_argument, NULL, O_COMPRESS },
         { "no-compress", no_argument, NULL, O_NO_COMPRESS },
         { "prefix", required_argument, NULL, O_PREFIX },
-        { "text-field", required_argument, NULL, O_TEXT_FIELD },
-        { "jobs", required_argument, NULL, 'j' },
-        { "shard", required_argument, NULL, O_SHARD },
-        { "skip-bad", no_argument, NULL, O_SKIP_BAD },
-        { "strict", no_argument, NULL, O_STRICT },
-        { "stats", required_argument, NULL, O_STATS },
-        { "progress", no_argument, NULL, O_PROGRESS },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        CLI_OPT_TEXT_FIELD, CLI_OPT_JOBS, CLI_OPT_SHARD, CLI_OPT_SKIP_BAD, CLI_OPT_STRICT,
+        CLI_OPT_STATS, CLI_OPT_PROGRESS, CLI_OPT_HELP,
+        CLI_OPT_END,
     };
-    qcat_opts o;
-    qcat_opts_default(&o);
+    cli_stream cli;
+    cli_stream_init(&cli);
     qdoc_writer_opts wo = { .out = NULL, .shard_bytes = 0, .prefix = NULL, .compress = 1 };
-    unsigned shard_i, shard_n;
-    cli_shard_default(&shard_i, &shard_n);
-    const char *stats_path = NULL;
-    int force_progress = 0;
 
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
+    while ((c = cli_stream_getopt(&cli, argc, argv, "o:j:h", longopts)) != -1) {
         switch (c) {
-        case 'o': wo.out = optarg; break;
+        case CLI_STREAM_BAD: return QEXIT_USAGE;
         case O_SHARD_BYTES:
             if (cli_parse_size(optarg, &wo.shard_bytes) || !wo.shard_bytes) {
                 qerr("--shard-bytes: '%s' is not a size such as 256M", optarg);
@@ -93,31 +83,22 @@ int cmd_cat(int argc, char **argv)
         case O_COMPRESS: wo.compress = 1; break;
         case O_NO_COMPRESS: wo.compress = 0; break;
         case O_PREFIX: wo.prefix = optarg; break;
-        case O_TEXT_FIELD: o.text_field = optarg; break;
-        case 'j':
-            if (cli_parse_jobs(optarg, &o.jobs)) return QEXIT_USAGE;
-            break;
-        case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) return QEXIT_USAGE;
-            break;
-        case O_SKIP_BAD: o.strict = 0; break;
-        case O_STRICT: o.strict = 1; break;
-        case O_STATS: stats_path = optarg; break;
-        case O_PROGRESS: force_progress = 1; break;
         case 'h': usage(stdout); return QEXIT_OK;
         default: usage(stderr); return QEXIT_USAGE;
         }
     }
+    wo.out = cli.output;
+    qcat_opts o = { .text_field = cli.text_field, .jobs = cli.jobs, .strict = cli.strict };
 
     /* Array tasks writing into one directory must not collide. */
     char prefix[64];
-    if (!wo.prefix && shard_n > 1) {
-        snprintf(prefix, sizeof prefix, "part-%05u", shard_i);
+    if (!wo.prefix && cli.shard_n > 1) {
+        snprintf(prefix, sizeof prefix, "part-%05u", cli.shard_i);
         wo.prefix = prefix;
     }
     char err[QERR_LEN];
     qinputs inputs;
-    if (qinputs_expand(&inputs, argv + optind, argc - optind, shard_i, shard_n, err, sizeof err)) {
+    if (qinputs_expand(&inputs, argv + optind, argc - optind, cli.shard_i, cli.shard_n, err, sizeof err)) {
         qerr("%s", err);
         return QEXIT_BADINPUT;
     }
@@ -127,13 +108,9 @@ int cmd_cat(int argc, char **argv)
         qinputs_free(&inputs);
         return QEXIT_BADINPUT;
     }
-    qdoc_reader_opts ro = { .text_field = o.text_field, .skip_bad = !o.strict, .max_line = 0 };
-    qdoc_reader *r = qdoc_reader_open(inputs.paths, inputs.n, &ro);
-    int64_t total = qdoc_reader_total_raw(r);
-    qprogress *prog = qprogress_new("cat", total > 0 ? (uint64_t)total : 0, force_progress);
+    qdoc_reader *r;
     qcat_result res;
-    int rc = qcat_run(&o, r, w, prog, &res);
-    qprogress_finish(prog);
+    int rc = qcat_run_inputs(&o, &inputs, "cat", cli.progress, w, &r, &res);
 
     int exit_code = rc ? QEXIT_BADINPUT : QEXIT_OK;
     if (qdoc_reader_failed_inputs(r)) exit_code = QEXIT_BADINPUT;
@@ -144,7 +121,7 @@ int cmd_cat(int argc, char **argv)
         qerr("%s", err);
         exit_code = QEXIT_BADINPUT;
     }
-    if (stats_path) {
+    if (cli.stats_path) {
         qstats *st = qstats_new("cat");
         qstats_set_int(st, "inputs", (int64_t)inputs.n);
         qstats_set_int(st, "docs_in", (int64_t)res.docs_in);
@@ -156,7 +133,7 @@ int cmd_cat(int argc, char **argv)
         qstats_set_int(st, "failed_inputs", (int64_t)qdoc_reader_failed_inputs(r));
         qstats_set_int(st, "utf8_repairs", (int64_t)res.repairs);
         qstats_set_int(st, "jobs", o.jobs);
-        if (qstats_write(st, stats_path)) exit_code = QEXIT_BADINPUT;
+        if (qstats_write(st, cli.stats_path)) exit_code = QEXIT_BADINPUT;
         qstats_free(st);
     }
     qdoc_reader_close(r);

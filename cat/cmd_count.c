@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/commands.h"
 #include "../common/doc.h"
 #include "../common/io.h"
@@ -39,60 +40,39 @@ static void usage(FILE *f)
 
 int cmd_count(int argc, char **argv)
 {
-    enum { O_TEXT_FIELD = 256, O_SHARD, O_STRICT, O_STATS, O_PROGRESS, O_JSON, O_SKIP_BAD };
+    enum { O_JSON = 256 };
     static const struct option longopts[] = {
-        { "text-field", required_argument, NULL, O_TEXT_FIELD },
-        { "jobs", required_argument, NULL, 'j' },
-        { "shard", required_argument, NULL, O_SHARD },
-        { "strict", no_argument, NULL, O_STRICT },
-        { "skip-bad", no_argument, NULL, O_SKIP_BAD },
-        { "stats", required_argument, NULL, O_STATS },
-        { "progress", no_argument, NULL, O_PROGRESS },
+        CLI_OPT_TEXT_FIELD, CLI_OPT_JOBS, CLI_OPT_SHARD, CLI_OPT_STRICT, CLI_OPT_SKIP_BAD,
+        CLI_OPT_STATS, CLI_OPT_PROGRESS,
         { "json", no_argument, NULL, O_JSON },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        CLI_OPT_HELP,
+        CLI_OPT_END,
     };
-    qcat_opts o;
-    qcat_opts_default(&o);
-    unsigned shard_i, shard_n;
-    cli_shard_default(&shard_i, &shard_n);
-    const char *stats_path = NULL;
-    int force_progress = 0, json = 0;
+    cli_stream cli;
+    cli_stream_init(&cli);
+    int json = 0;
 
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+    while ((c = cli_stream_getopt(&cli, argc, argv, "j:h", longopts)) != -1) {
         switch (c) {
-        case O_TEXT_FIELD: o.text_field = optarg; break;
-        case 'j':
-            if (cli_parse_jobs(optarg, &o.jobs)) return QEXIT_USAGE;
-            break;
-        case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) return QEXIT_USAGE;
-            break;
-        case O_STRICT: o.strict = 1; break;
-        case O_SKIP_BAD: o.strict = 0; break;
-        case O_STATS: stats_path = optarg; break;
-        case O_PROGRESS: force_progress = 1; break;
+        case CLI_STREAM_BAD: return QEXIT_USAGE;
         case O_JSON: json = 1; break;
         case 'h': usage(stdout); return QEXIT_OK;
         default: usage(stderr); return QEXIT_USAGE;
         }
     }
+    qcat_opts o = { .text_field = cli.text_field, .jobs = cli.jobs, .strict = cli.strict };
 
     char err[QERR_LEN];
     qinputs inputs;
-    if (qinputs_expand(&inputs, argv + optind, argc - optind, shard_i, shard_n, err, sizeof err)) {
+    if (qinputs_expand(&inputs, argv + optind, argc - optind, cli.shard_i, cli.shard_n, err, sizeof err)) {
         qerr("%s", err);
         return QEXIT_BADINPUT;
     }
-    qdoc_reader_opts ro = { .text_field = o.text_field, .skip_bad = !o.strict, .max_line = 0 };
-    qdoc_reader *r = qdoc_reader_open(inputs.paths, inputs.n, &ro);
-    int64_t total = qdoc_reader_total_raw(r);
-    qprogress *prog = qprogress_new("count", total > 0 ? (uint64_t)total : 0, force_progress);
+    qdoc_reader *r;
     qcat_result res;
-    int rc = qcount_run(&o, r, prog, &res);
-    qprogress_finish(prog);
+    int rc = qcat_run_inputs(&o, &inputs, "count", cli.progress, NULL, &r, &res);
     int exit_code = rc || qdoc_reader_failed_inputs(r) ? QEXIT_BADINPUT : QEXIT_OK;
 
     if (json)
@@ -106,7 +86,7 @@ int cmd_count(int argc, char **argv)
                (unsigned long long)res.text_bytes, (unsigned long long)res.chars,
                (unsigned long long)res.bad_lines);
     if (fflush(stdout)) exit_code = QEXIT_BADINPUT;
-    if (stats_path) {
+    if (cli.stats_path) {
         qstats *st = qstats_new("count");
         qstats_set_int(st, "inputs", (int64_t)inputs.n);
         qstats_set_int(st, "docs_in", (int64_t)res.docs_in);
@@ -117,7 +97,7 @@ int cmd_count(int argc, char **argv)
         qstats_set_int(st, "bad_lines", (int64_t)res.bad_lines);
         qstats_set_int(st, "failed_inputs", (int64_t)qdoc_reader_failed_inputs(r));
         qstats_set_int(st, "utf8_repairs", (int64_t)res.repairs);
-        if (qstats_write(st, stats_path)) exit_code = QEXIT_BADINPUT;
+        if (qstats_write(st, cli.stats_path)) exit_code = QEXIT_BADINPUT;
         qstats_free(st);
     }
     qdoc_reader_close(r);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/commands.h"
 #include "../common/doc.h"
 #include "../common/io.h"
@@ -376,8 +377,7 @@ static int set_or_fail(clean_config *cfg, const char *filter_param, const char *
 int cmd_clean(int argc, char **argv)
 {
     enum { O_PRESET = 256, O_SET, O_ONLY, O_SKIP, O_LIST, O_LANG, O_LANG_THR, O_PII, O_BADWORDS,
-           O_URL_BLOCK, O_URL_BANNED, O_URL_REGEX, O_TEXT_REGEX, O_TAG, O_REJECTED, O_STATS,
-           O_FORCE, O_TEXT_FIELD, O_SHARD, O_STRICT, O_PROGRESS };
+           O_URL_BLOCK, O_URL_BANNED, O_URL_REGEX, O_TEXT_REGEX, O_TAG, O_REJECTED };
     static const struct option longopts[] = {
         { "preset", required_argument, NULL, O_PRESET },
         { "set", required_argument, NULL, O_SET },
@@ -394,16 +394,9 @@ int cmd_clean(int argc, char **argv)
         { "text-regex", required_argument, NULL, O_TEXT_REGEX },
         { "tag", no_argument, NULL, O_TAG },
         { "rejected", required_argument, NULL, O_REJECTED },
-        { "stats", required_argument, NULL, O_STATS },
-        { "output", required_argument, NULL, 'o' },
-        { "force", no_argument, NULL, O_FORCE },
-        { "text-field", required_argument, NULL, O_TEXT_FIELD },
-        { "jobs", required_argument, NULL, 'j' },
-        { "shard", required_argument, NULL, O_SHARD },
-        { "strict", no_argument, NULL, O_STRICT },
-        { "progress", no_argument, NULL, O_PROGRESS },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        CLI_OPT_STATS, CLI_OPT_OUTPUT, CLI_OPT_FORCE, CLI_OPT_TEXT_FIELD, CLI_OPT_JOBS,
+        CLI_OPT_SHARD, CLI_OPT_STRICT, CLI_OPT_PROGRESS, CLI_OPT_HELP,
+        CLI_OPT_END,
     };
     /* Two passes: the preset first (it resets the filter set), then the rest
      * in command-line order, so --set/--only/--skip apply on top of it. */
@@ -423,16 +416,16 @@ int cmd_clean(int argc, char **argv)
         clean_config_free(cfg);
         return QEXIT_USAGE;
     }
-    qdoc_writer_opts wo = { .out = NULL, .shard_bytes = 0, .prefix = NULL, .compress = 1 };
-    unsigned shard_i, shard_n;
-    cli_shard_default(&shard_i, &shard_n);
-    const char *stats_path = NULL, *rejected = NULL, *text_field = NULL;
-    int jobs = cli_jobs_default(), tag = 0, strict = 0, force_progress = 0, force = 0, list = 0;
+    cli_stream cli;
+    cli_stream_init(&cli);
+    const char *rejected = NULL;
+    int tag = 0, list = 0;
     int pii = -1;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
+    while ((c = cli_stream_getopt(&cli, argc, argv, "o:j:h", longopts)) != -1) {
         switch (c) {
+        case CLI_STREAM_BAD: goto out;
         case O_PRESET: break;
         case O_SET:
             if (clean_config_set(cfg, optarg, err, sizeof err)) { qerr("%s", err); goto out; }
@@ -474,18 +467,6 @@ int cmd_clean(int argc, char **argv)
             break;
         case O_TAG: tag = 1; break;
         case O_REJECTED: rejected = optarg; break;
-        case O_STATS: stats_path = optarg; break;
-        case 'o': wo.out = optarg; break;
-        case O_FORCE: force = 1; break;
-        case O_TEXT_FIELD: text_field = optarg; break;
-        case 'j':
-            if (cli_parse_jobs(optarg, &jobs)) goto out;
-            break;
-        case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) goto out;
-            break;
-        case O_STRICT: strict = 1; break;
-        case O_PROGRESS: force_progress = 1; break;
         case 'h':
             usage(stdout);
             exit_code = QEXIT_OK;
@@ -494,12 +475,13 @@ int cmd_clean(int argc, char **argv)
         }
     }
     if (pii >= 0) clean_config_enable(cfg, CF_PII, pii);
+    qdoc_writer_opts wo = { .out = cli.output, .shard_bytes = 0, .prefix = NULL, .compress = 1 };
     if (list) {
         clean_list(stdout, cfg);
         exit_code = QEXIT_OK;
         goto out;
     }
-    if (wo.out && strcmp(wo.out, "-") && !force && qout_is_complete(wo.out)) {
+    if (wo.out && strcmp(wo.out, "-") && !cli.force && qout_is_complete(wo.out)) {
         size_t n = strlen(wo.out);
         if (n && wo.out[n - 1] != '/') {   /* a single output file: a rerun skips it */
             fprintf(stderr, "quern clean: %s is complete; skipping (--force to redo)\n", wo.out);
@@ -516,7 +498,7 @@ int cmd_clean(int argc, char **argv)
     }
     exit_code = QEXIT_BADINPUT;
     qinputs inputs;
-    if (qinputs_expand(&inputs, argv + optind, argc - optind, shard_i, shard_n, err, sizeof err)) {
+    if (qinputs_expand(&inputs, argv + optind, argc - optind, cli.shard_i, cli.shard_n, err, sizeof err)) {
         qerr("%s", err);
         clean_cascade_free(cc);
         goto out;
@@ -536,13 +518,13 @@ int cmd_clean(int argc, char **argv)
         clean_cascade_free(cc);
         goto out;
     }
-    qdoc_reader_opts ropts = { .text_field = text_field, .skip_bad = !strict, .max_line = 0 };
+    qdoc_reader_opts ropts = { .text_field = cli.text_field, .skip_bad = !cli.strict, .max_line = 0 };
     qdoc_reader *r = qdoc_reader_open(inputs.paths, inputs.n, &ropts);
     int64_t total = qdoc_reader_total_raw(r);
-    run_ctx rc_ = { .cc = cc, .tag = tag, .strict = strict, .want_rejected = rejected != NULL,
-                    .text_field = text_field, .r = r, .w = w, .rw = rw };
-    rc_.prog = qprogress_new("clean", total > 0 ? (uint64_t)total : 0, force_progress);
-    int rc = run_pipeline(&rc_, jobs);
+    run_ctx rc_ = { .cc = cc, .tag = tag, .strict = cli.strict, .want_rejected = rejected != NULL,
+                    .text_field = cli.text_field, .r = r, .w = w, .rw = rw };
+    rc_.prog = qprogress_new("clean", total > 0 ? (uint64_t)total : 0, cli.progress);
+    int rc = run_pipeline(&rc_, cli.jobs);
     qprogress_finish(rc_.prog);
 
     exit_code = (rc || rc_.write_failed || qdoc_reader_failed_inputs(r)) ? QEXIT_BADINPUT : QEXIT_OK;
@@ -555,11 +537,11 @@ int cmd_clean(int argc, char **argv)
         qerr("%s", err);
         exit_code = QEXIT_BADINPUT;
     }
-    if (stats_path) {
+    if (cli.stats_path) {
         qstats *st = qstats_new("clean");
         qstats_set_int(st, "inputs", (int64_t)inputs.n);
-        write_stats(st, &rc_, jobs, cfg);
-        if (qstats_write(st, stats_path)) exit_code = QEXIT_BADINPUT;
+        write_stats(st, &rc_, cli.jobs, cfg);
+        if (qstats_write(st, cli.stats_path)) exit_code = QEXIT_BADINPUT;
         qstats_free(st);
     }
     qdoc_reader_close(r);

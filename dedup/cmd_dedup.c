@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/commands.h"
 #include "../common/io.h"
 #include "engine.h"
@@ -118,8 +119,7 @@ int cmd_dedup(int argc, char **argv)
         }
     }
     enum { O_PRESET = 256, O_NGRAM, O_BANDS, O_ROWS, O_SHINGLE, O_SEED, O_EXACT, O_NO_NEAR,
-           O_VERIFY, O_KEEP, O_CLUSTERS, O_PAIRS, O_MAXMEM, O_SHARD, O_TEXT_FIELD, O_STRICT,
-           O_STATS, O_PROGRESS, O_FORCE, O_BAND, O_DIR, O_KEEP_SHINGLES, O_SKIP_BAD };
+           O_VERIFY, O_KEEP, O_CLUSTERS, O_PAIRS, O_MAXMEM, O_BAND, O_DIR, O_KEEP_SHINGLES };
     static const struct option longopts[] = {
         { "preset", required_argument, NULL, O_PRESET },
         { "ngram", required_argument, NULL, O_NGRAM },
@@ -134,20 +134,13 @@ int cmd_dedup(int argc, char **argv)
         { "clusters", required_argument, NULL, O_CLUSTERS },
         { "pairs", required_argument, NULL, O_PAIRS },
         { "max-memory", required_argument, NULL, O_MAXMEM },
-        { "output", required_argument, NULL, 'o' },
-        { "jobs", required_argument, NULL, 'j' },
-        { "shard", required_argument, NULL, O_SHARD },
-        { "text-field", required_argument, NULL, O_TEXT_FIELD },
-        { "strict", no_argument, NULL, O_STRICT },
-        { "skip-bad", no_argument, NULL, O_SKIP_BAD },
-        { "stats", required_argument, NULL, O_STATS },
-        { "progress", no_argument, NULL, O_PROGRESS },
-        { "force", no_argument, NULL, O_FORCE },
+        CLI_OPT_OUTPUT, CLI_OPT_JOBS, CLI_OPT_SHARD, CLI_OPT_TEXT_FIELD, CLI_OPT_STRICT,
+        CLI_OPT_SKIP_BAD, CLI_OPT_STATS, CLI_OPT_PROGRESS, CLI_OPT_FORCE,
         { "band", required_argument, NULL, O_BAND },
         { "dir", required_argument, NULL, O_DIR },
         { "keep-shingles", no_argument, NULL, O_KEEP_SHINGLES },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        CLI_OPT_HELP,
+        CLI_OPT_END,
     };
     dd_opts o;
     memset(&o, 0, sizeof o);
@@ -155,18 +148,18 @@ int cmd_dedup(int argc, char **argv)
     o.near = 1;
     o.exact = DD_EXACT_TEXT;
     o.keep = DD_KEEP_FIRST;
-    o.jobs = cli_jobs_default();
     o.max_memory = default_max_memory();
-    unsigned shard_i, shard_n;
-    cli_shard_default(&shard_i, &shard_n);
-    const char *out = NULL, *dir = NULL, *band = NULL;
+    cli_stream cli;
+    cli_stream_init(&cli);
+    const char *dir = NULL, *band = NULL;
     int keep_shingles = 0;
     long ngram = -1, bands = -1, rows = -1, kind = -1;
     unsigned long long u;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
+    while ((c = cli_stream_getopt(&cli, argc, argv, "o:j:h", longopts)) != -1) {
         switch (c) {
+        case CLI_STREAM_BAD: return QEXIT_USAGE;
         case O_PRESET:
             if (dd_params_preset(&o.params, optarg)) {
                 qerr("unknown --preset '%s' (fineweb or nemo)", optarg);
@@ -214,19 +207,6 @@ int cmd_dedup(int argc, char **argv)
         case O_MAXMEM:
             if (cli_parse_size(optarg, &o.max_memory)) { qerr("bad --max-memory '%s'", optarg); return QEXIT_USAGE; }
             break;
-        case 'o': out = optarg; break;
-        case 'j':
-            if (cli_parse_jobs(optarg, &o.jobs)) return QEXIT_USAGE;
-            break;
-        case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) return QEXIT_USAGE;
-            break;
-        case O_TEXT_FIELD: o.text_field = optarg; break;
-        case O_STRICT: o.strict = 1; break;
-        case O_SKIP_BAD: o.strict = 0; break;
-        case O_STATS: o.stats_path = optarg; break;
-        case O_PROGRESS: o.progress = 1; break;
-        case O_FORCE: o.force = 1; break;
         case O_BAND: band = optarg; break;
         case O_DIR: dir = optarg; break;
         case O_KEEP_SHINGLES: keep_shingles = 1; break;
@@ -234,6 +214,14 @@ int cmd_dedup(int argc, char **argv)
         default: usage(stderr); return QEXIT_USAGE;
         }
     }
+    const char *out = cli.output;
+    unsigned shard_i = cli.shard_i, shard_n = cli.shard_n;
+    o.jobs = cli.jobs;
+    o.text_field = cli.text_field;
+    o.strict = cli.strict;
+    o.stats_path = cli.stats_path;
+    o.progress = cli.progress;
+    o.force = cli.force;
     if (ngram > 0) o.params.ngram = (unsigned)ngram;
     if (bands > 0) o.params.bands = (unsigned)bands;
     if (rows > 0) o.params.rows = (unsigned)rows;

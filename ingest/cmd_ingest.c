@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/commands.h"
 #include "../common/doc.h"
 #include "../common/fetch.h"
@@ -259,8 +260,8 @@ static int split_list(const char *s, char ***out, size_t *n)
 }
 
 enum {
-    O_SOURCE = 256, O_TYPES, O_MIME, O_MIN_CHARS, O_MAX_RECORD, O_NO_BOILER, O_SKIP_BAD, O_BASE_URL,
-    O_CACHE, O_RETRIES, O_SHARD, O_STATS, O_PROGRESS,
+    O_SOURCE = 256, O_TYPES, O_MIME, O_MIN_CHARS, O_MAX_RECORD, O_NO_BOILER, O_BASE_URL, O_CACHE,
+    O_RETRIES,
 };
 
 int cmd_ingest(int argc, char **argv)
@@ -272,16 +273,12 @@ int cmd_ingest(int argc, char **argv)
         { "min-chars", required_argument, NULL, O_MIN_CHARS },
         { "max-record-bytes", required_argument, NULL, O_MAX_RECORD },
         { "no-boilerplate-removal", no_argument, NULL, O_NO_BOILER },
-        { "skip-bad", no_argument, NULL, O_SKIP_BAD },
+        CLI_OPT_SKIP_BAD,
         { "base-url", required_argument, NULL, O_BASE_URL },
         { "cache", required_argument, NULL, O_CACHE },
         { "retries", required_argument, NULL, O_RETRIES },
-        { "shard", required_argument, NULL, O_SHARD },
-        { "stats", required_argument, NULL, O_STATS },
-        { "progress", no_argument, NULL, O_PROGRESS },
-        { "jobs", required_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        CLI_OPT_SHARD, CLI_OPT_STATS, CLI_OPT_PROGRESS, CLI_OPT_JOBS, CLI_OPT_HELP,
+        CLI_OPT_END,
     };
     run R;
     memset(&R, 0, sizeof R);
@@ -289,24 +286,19 @@ int cmd_ingest(int argc, char **argv)
     R.max_record = 16u << 20;
     R.copts.min_chars = 1;
     R.copts.main_content = 1;
-    qdoc_writer_opts wo = { .out = NULL, .shard_bytes = 0, .prefix = NULL, .compress = 1 };
     qfetch_opts fo;
     qfetch_opts_default(&fo);
-    unsigned shard_i, shard_n;
-    cli_shard_default(&shard_i, &shard_n);
-    const char *source = NULL, *stats_path = NULL, *base_url = NULL;
-    int jobs = cli_jobs_default(), skip_bad = 0, force_progress = 0;
+    cli_stream cli;
+    cli_stream_init(&cli);
+    const char *source = NULL, *base_url = NULL;
     char **mimes = NULL;
     size_t n_mimes = 0;
 
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
+    while ((c = cli_stream_getopt(&cli, argc, argv, "o:j:h", longopts)) != -1) {
         switch (c) {
-        case 'o': wo.out = optarg; break;
-        case 'j':
-            if (cli_parse_jobs(optarg, &jobs)) return QEXIT_USAGE;
-            break;
+        case CLI_STREAM_BAD: return QEXIT_USAGE;
         case O_SOURCE: source = optarg; break;
         case O_TYPES:
             if (convert_parse_types(optarg, &R.types)) {
@@ -341,7 +333,6 @@ int cmd_ingest(int argc, char **argv)
             }
             break;
         case O_NO_BOILER: R.copts.main_content = 0; break;
-        case O_SKIP_BAD: skip_bad = 1; break;
         case O_BASE_URL: base_url = optarg; break;
         case O_CACHE: fo.cache_dir = optarg; break;
         case O_RETRIES: {
@@ -354,15 +345,12 @@ int cmd_ingest(int argc, char **argv)
             fo.max_retries = (int)v;
             break;
         }
-        case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) return QEXIT_USAGE;
-            break;
-        case O_STATS: stats_path = optarg; break;
-        case O_PROGRESS: force_progress = 1; break;
         case 'h': usage(stdout); return QEXIT_OK;
         default: usage(stderr); return QEXIT_USAGE;
         }
     }
+    qdoc_writer_opts wo = { .out = cli.output, .shard_bytes = 0, .prefix = NULL, .compress = 1 };
+    int jobs = cli.jobs;
     R.copts.mimes = mimes;
     R.copts.n_mimes = n_mimes;
     R.copts.max_bytes = (size_t)R.max_record;
@@ -374,7 +362,7 @@ int cmd_ingest(int argc, char **argv)
         qerr("%s", err);
         return QEXIT_BADINPUT;
     }
-    int rc = listing_expand(globbed.paths, globbed.n, base_url, shard_i, shard_n, &R.inputs, &R.n_inputs, err,
+    int rc = listing_expand(globbed.paths, globbed.n, base_url, cli.shard_i, cli.shard_n, &R.inputs, &R.n_inputs, err,
                             sizeof err);
     qinputs_free(&globbed);
     if (rc) {
@@ -399,7 +387,7 @@ int cmd_ingest(int argc, char **argv)
         return QEXIT_BADINPUT;
     }
     R.stats = qstats_new("ingest");
-    R.prog = qprogress_new("ingest", total, force_progress);
+    R.prog = qprogress_new("ingest", total, cli.progress);
     R.workers = calloc((size_t)jobs, sizeof *R.workers);
     for (int i = 0; i < jobs; i++) R.workers[i] = convert_new();
 
@@ -435,7 +423,7 @@ int cmd_ingest(int argc, char **argv)
     qstats_set_int(R.stats, "bytes_in", (int64_t)R.raw_done);
     qstats_set_int(R.stats, "bytes_warc", (int64_t)R.warc_done);
     qstats_set_int(R.stats, "bytes_out", (int64_t)bytes_out);
-    if (stats_path && qstats_write(R.stats, stats_path)) exit_code = QEXIT_BADINPUT;
+    if (cli.stats_path && qstats_write(R.stats, cli.stats_path)) exit_code = QEXIT_BADINPUT;
     qstats_free(R.stats);
 
     for (int i = 0; i < jobs; i++) convert_free(R.workers[i]);
@@ -445,6 +433,6 @@ int cmd_ingest(int argc, char **argv)
     listing_free(R.inputs, R.n_inputs);
     for (size_t i = 0; i < n_mimes; i++) free(mimes[i]);
     free(mimes);
-    if (exit_code == QEXIT_OK && R.errors && !skip_bad) exit_code = QEXIT_BADINPUT;
+    if (exit_code == QEXIT_OK && R.errors && !cli.skip_bad) exit_code = QEXIT_BADINPUT;
     return exit_code;
 }

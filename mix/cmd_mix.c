@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/commands.h"
 #include "../common/json.h"
 #include "../common/manifest.h"
@@ -80,13 +81,12 @@ typedef struct mix_opts {
     size_t n_srcs;
     double tokens, params, ratio;
     const char *budget_file;
-    const char *out_dir;
+    cli_stream cli;             /* -o DIR, -j, --force, --stats, --progress, --shard I/N:
+                                 * write output shards k with k % N == I */
     int format;
     uint64_t shard_tokens, val_tokens, seed;
     double max_epochs;
-    int renormalise, normalise_weights, plan, json, verify, jobs, force, progress;
-    unsigned part_i, part_n;    /* --shard I/N: write output shards k with k % N == I */
-    const char *stats;
+    int renormalise, normalise_weights, plan, json, verify;
 } mix_opts;
 
 /* The budget JSON of `quern budget --json`. */
@@ -194,7 +194,7 @@ static void write_shard(shard_job *job, const mix_opts *o, int version, uint32_t
                         const char *tok_name)
 {
     const mix_plan *p = job->plan;
-    mix_sink *sink = mix_sink_open(o->format, o->out_dir, job->stem, version, job->sp->tokens, tok_name, job->err,
+    mix_sink *sink = mix_sink_open(o->format, o->cli.output, job->stem, version, job->sp->tokens, tok_name, job->err,
                                    sizeof job->err);
     if (!sink) {
         job->failed = 1;
@@ -339,7 +339,7 @@ static uint64_t layout_fingerprint(const mix_plan *p, const mix_opts *o, const s
 static char *part_path(const mix_opts *o, unsigned i)
 {
     char *path;
-    if (asprintf(&path, "%s/.mix-part-%u-of-%u.json", o->out_dir, i, o->part_n) < 0) abort();
+    if (asprintf(&path, "%s/.mix-part-%u-of-%u.json", o->cli.output, i, o->cli.shard_n) < 0) abort();
     return path;
 }
 
@@ -348,12 +348,12 @@ static int write_part(const mix_opts *o, const shard_job *jobs, size_t njobs, ui
     strbuf b = STRBUF_INIT;
     sb_addf(&b, "{\"fingerprint\":\"%016llx\",\"shards\":{", (unsigned long long)fp);
     int first = 1;
-    for (size_t k = o->part_i; k < njobs; k += o->part_n) {
+    for (size_t k = o->cli.shard_i; k < njobs; k += o->cli.shard_n) {
         sb_addf(&b, "%s\"%s\":\"%s\"", first ? "" : ",", jobs[k].stem, jobs[k].hex);
         first = 0;
     }
     sb_adds(&b, "}}\n");
-    char *path = part_path(o, o->part_i), err[600];
+    char *path = part_path(o, o->cli.shard_i), err[600];
     int rc = qout_write_file(path, b.buf, b.len, err, sizeof err);
     if (rc) qerr("%s", err);
     free(path);
@@ -366,8 +366,8 @@ static int collect_parts(const mix_opts *o, shard_job *jobs, size_t njobs, uint6
 {
     char want[17];
     snprintf(want, sizeof want, "%016llx", (unsigned long long)fp);
-    for (unsigned i = 0; i < o->part_n; i++) {
-        if (i == o->part_i) continue;
+    for (unsigned i = 0; i < o->cli.shard_n; i++) {
+        if (i == o->cli.shard_i) continue;
         char *path = part_path(o, i);
         FILE *f = fopen(path, "rb");
         free(path);
@@ -382,7 +382,7 @@ static int collect_parts(const mix_opts *o, shard_job *jobs, size_t njobs, uint6
         sb_free(&b);
         int ok = root && !strcmp(qjson_str(qjson_get(root, "fingerprint"), ""), want);
         const qjson *sh = qjson_get(root, "shards");
-        for (size_t k = i; ok && k < njobs; k += o->part_n) {
+        for (size_t k = i; ok && k < njobs; k += o->cli.shard_n) {
             const char *hex = qjson_str(qjson_get(sh, jobs[k].stem), NULL);
             if (!hex || strlen(hex) != 16) ok = 0;
             else memcpy(jobs[k].hex, hex, 17);
@@ -398,17 +398,17 @@ static int run_mix(mix_plan *p, mix_opts *o, const mix_source *ref, double b_par
 {
     char err[600];
     char mpath[4096];
-    snprintf(mpath, sizeof mpath, "%s/manifest.json", o->out_dir);
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", o->cli.output);
     /* Writing into a source directory would overwrite the shards being read
      * (tokenize names its shards train_NNNNNN.bin too). */
     char out_real[PATH_MAX], src_real[PATH_MAX];
-    if (realpath(o->out_dir, out_real))
+    if (realpath(o->cli.output, out_real))
         for (size_t i = 0; i < p->n; i++)
             if (p->srcs[i].dir && realpath(p->srcs[i].dir, src_real) && !strcmp(out_real, src_real)) {
-                qerr("-o %s is the directory of source '%s'; write the mix elsewhere", o->out_dir, p->srcs[i].name);
+                qerr("-o %s is the directory of source '%s'; write the mix elsewhere", o->cli.output, p->srcs[i].name);
                 return QEXIT_USAGE;
             }
-    if (!o->force && qout_is_complete(mpath)) {
+    if (!o->cli.force && qout_is_complete(mpath)) {
         fprintf(stderr, "quern mix: %s exists; skipping (--force to redo)\n", mpath);
         return QEXIT_OK;
     }
@@ -418,11 +418,11 @@ static int run_mix(mix_plan *p, mix_opts *o, const mix_source *ref, double b_par
         qerr_at(mpath, NULL, "cannot remove the previous manifest: %s", strerror(errno));
         return QEXIT_BADINPUT;
     }
-    if (qmkdirs(o->out_dir)) {
-        qerr_at(o->out_dir, NULL, "cannot create: %s", strerror(errno));
+    if (qmkdirs(o->cli.output)) {
+        qerr_at(o->cli.output, NULL, "cannot create: %s", strerror(errno));
         return QEXIT_BADINPUT;
     }
-    qout_remove_stale_temps_in(o->out_dir, "");   /* a killed run's leftovers: the directory is ours */
+    qout_remove_stale_temps_in(o->cli.output, "");   /* a killed run's leftovers: the directory is ours */
     int version = 1;
     for (size_t i = 0; i < p->n; i++)
         if (p->srcs[i].version > version) version = p->srcs[i].version;
@@ -445,17 +445,17 @@ static int run_mix(mix_plan *p, mix_opts *o, const mix_source *ref, double b_par
         j->val = k >= ntr;
         j->sp = j->val ? &va[k - ntr] : &tr[k];
         snprintf(j->stem, sizeof j->stem, "%s_%06zu", j->val ? "val" : "train", j->val ? k - ntr : k);
-        if (k % o->part_n == o->part_i) total_bytes += j->sp->tokens * (version == 1 ? 2 : 4);
+        if (k % o->cli.shard_n == o->cli.shard_i) total_bytes += j->sp->tokens * (version == 1 ? 2 : 4);
     }
-    qprogress *prog = qprogress_new("mix", total_bytes, o->progress);
+    qprogress *prog = qprogress_new("mix", total_bytes, o->cli.progress);
     uint64_t done_bytes = 0, done_docs = 0;
     int failed = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(o->jobs)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(o->cli.jobs)
     for (size_t k = 0; k < njobs; k++) {
         int stop;
 #pragma omp atomic read
         stop = failed;
-        if (stop || k % o->part_n != o->part_i) continue;
+        if (stop || k % o->cli.shard_n != o->cli.shard_i) continue;
         write_shard(&jobs[k], o, version, eot, check_eot, tok_name);
 #pragma omp critical(mix_progress)
         {
@@ -489,13 +489,13 @@ static int run_mix(mix_plan *p, mix_opts *o, const mix_source *ref, double b_par
                 (unsigned long long)no_eot, eot, first_no_eot);
 
     int complete = 1;
-    if (rc == QEXIT_OK && o->part_n > 1) {
+    if (rc == QEXIT_OK && o->cli.shard_n > 1) {
         uint64_t fp = layout_fingerprint(p, o, jobs, njobs);
         if (write_part(o, jobs, njobs, fp)) rc = QEXIT_BADINPUT;
         else complete = collect_parts(o, jobs, njobs, fp);
         if (rc == QEXIT_OK && !complete)
             fprintf(stderr, "quern mix: part %u of %u written; the part that finds all %u present writes "
-                            "manifest.json\n", o->part_i, o->part_n, o->part_n);
+                            "manifest.json\n", o->cli.shard_i, o->cli.shard_n, o->cli.shard_n);
     }
     if (rc == QEXIT_OK && complete) {
         qmanifest m;
@@ -535,7 +535,7 @@ static int run_mix(mix_plan *p, mix_opts *o, const mix_source *ref, double b_par
         }
         qmanifest_free(&m);
     }
-    if (o->stats) {
+    if (o->cli.stats_path) {
         qstats *st = qstats_new("mix");
         qstats_set_int(st, "train_tokens", (int64_t)p->train_total);
         qstats_set_int(st, "val_tokens", (int64_t)p->val_total);
@@ -551,7 +551,7 @@ static int run_mix(mix_plan *p, mix_opts *o, const mix_source *ref, double b_par
             snprintf(key, sizeof key, "sources.%s.epochs", p->srcs[i].name);
             qstats_set_num(st, key, p->alloc[i].epochs);
         }
-        if (qstats_write(st, o->stats)) rc = rc ? rc : QEXIT_BADINPUT;
+        if (qstats_write(st, o->cli.stats_path)) rc = rc ? rc : QEXIT_BADINPUT;
         qstats_free(st);
     }
     free(jobs);
@@ -563,36 +563,36 @@ static int run_mix(mix_plan *p, mix_opts *o, const mix_source *ref, double b_par
 int cmd_mix(int argc, char **argv)
 {
     enum { O_FORMAT = 256, O_SHARD, O_VAL, O_SEED, O_MAXE, O_RENORM, O_NORMW, O_PLAN, O_JSON, O_VERIFY,
-           O_FORCE, O_STATS, O_PROGRESS, O_RATIO, O_SHARD_OF };
+           O_RATIO };
     static const struct option opts[] = {
         { "mix", required_argument, 0, 'm' }, { "tokens", required_argument, 0, 'D' },
         { "params", required_argument, 0, 'N' }, { "budget", required_argument, 0, 'b' },
-        { "ratio", required_argument, 0, O_RATIO }, { "output", required_argument, 0, 'o' },
+        { "ratio", required_argument, 0, O_RATIO }, CLI_OPT_OUTPUT,
         { "format", required_argument, 0, O_FORMAT }, { "shard-tokens", required_argument, 0, O_SHARD },
         { "val-tokens", required_argument, 0, O_VAL }, { "seed", required_argument, 0, O_SEED },
         { "max-epochs", required_argument, 0, O_MAXE }, { "renormalise", no_argument, 0, O_RENORM },
         { "renormalize", no_argument, 0, O_RENORM }, { "normalise-weights", no_argument, 0, O_NORMW },
         { "normalize-weights", no_argument, 0, O_NORMW }, { "plan", no_argument, 0, O_PLAN },
         { "json", no_argument, 0, O_JSON }, { "verify-sources", no_argument, 0, O_VERIFY },
-        { "jobs", required_argument, 0, 'j' }, { "force", no_argument, 0, O_FORCE },
-        { "stats", required_argument, 0, O_STATS }, { "progress", no_argument, 0, O_PROGRESS },
-        { "shard", required_argument, 0, O_SHARD_OF },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        CLI_OPT_JOBS, CLI_OPT_FORCE, CLI_OPT_STATS, CLI_OPT_PROGRESS, CLI_OPT_SHARD, CLI_OPT_HELP,
+        CLI_OPT_END,
     };
     mix_opts o = { 0 };
     o.ratio = 20;
     o.shard_tokens = DEFAULT_SHARD_TOKENS;
     o.seed = DEFAULT_SEED;
     o.max_epochs = DEFAULT_MAX_EPOCHS;
-    o.jobs = cli_jobs_default();
-    o.part_n = 1;   /* --shard only when given: mix is one job unless split on purpose */
+    cli_stream_init(&o.cli);
+    o.cli.shard_i = 0;   /* --shard only when given: mix is one job unless split on purpose */
+    o.cli.shard_n = 1;
     int rc = QEXIT_USAGE;
     char err[800];
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "m:D:N:b:o:j:h", opts, NULL)) != -1) {
+    while ((c = cli_stream_getopt(&o.cli, argc, argv, "m:D:N:b:o:j:h", opts)) != -1) {
         double v;
         switch (c) {
+        case CLI_STREAM_BAD: goto done;
         case 'm':
             if (mix_source_read_file(optarg, &o.srcs, &o.n_srcs, err, sizeof err)) {
                 qerr("%s", err);
@@ -613,7 +613,6 @@ int cmd_mix(int argc, char **argv)
             break;
         case 'b': o.budget_file = optarg; break;
         case O_RATIO: if (cli_parse_count(optarg, &o.ratio) || o.ratio <= 0) { qerr("--ratio: a positive number"); goto done; } break;
-        case 'o': o.out_dir = optarg; break;
         case O_FORMAT:
             o.format = mix_format_parse(optarg);
             if (o.format < 0) { qerr("--format: llmc, megatron or datatrove, not '%s'", optarg); goto done; }
@@ -640,13 +639,6 @@ int cmd_mix(int argc, char **argv)
         case O_PLAN: o.plan = 1; break;
         case O_JSON: o.json = 1; break;
         case O_VERIFY: o.verify = 1; break;
-        case 'j': if (cli_parse_jobs(optarg, &o.jobs)) goto done; break;
-        case O_FORCE: o.force = 1; break;
-        case O_STATS: o.stats = optarg; break;
-        case O_PROGRESS: o.progress = 1; break;
-        case O_SHARD_OF:
-            if (cli_parse_shard(optarg, &o.part_i, &o.part_n)) goto done;
-            break;
         case 'h': usage(stdout); rc = QEXIT_OK; goto done;
         default: usage(stderr); goto done;
         }
@@ -682,7 +674,7 @@ int cmd_mix(int argc, char **argv)
     } else if (o.params > 0) {
         o.tokens = o.ratio * o.params;
     }
-    if (!o.plan && !o.out_dir) {
+    if (!o.plan && !o.cli.output) {
         qerr("no output directory: give -o DIR (or --plan to only print the plan)");
         goto done;
     }

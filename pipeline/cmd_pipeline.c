@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/commands.h"
 #include "pipeline.h"
 
@@ -136,14 +137,17 @@ int cmd_pipeline(int argc, char **argv)
         return QEXIT_OK;
     }
     const char *verb = argv[1];
-    enum { O_THREADS = 256, O_UNTIL, O_KEEP, O_FORCE, O_DRY, O_WAIT, O_AMAX, O_THROTTLE, O_PART,
+    /* -j, --force and --help are spelled as every command spells them
+     * (cli_stream.h), but -j here counts units run at once, with its own
+     * parser and message, so these are handled below, not by cli_stream_opt. */
+    enum { O_THREADS = 256, O_UNTIL, O_KEEP, O_DRY, O_WAIT, O_AMAX, O_THROTTLE, O_PART,
            O_TIME, O_MEM, O_ACCT, O_CPUS, O_NOSLURM, O_LOG, O_POLL };
     static const struct option opts[] = {
-        { "jobs", required_argument, NULL, 'j' },
+        CLI_OPT_JOBS,
         { "threads", required_argument, NULL, O_THREADS },
         { "until", required_argument, NULL, O_UNTIL },
         { "keep-going", no_argument, NULL, O_KEEP },
-        { "force", no_argument, NULL, O_FORCE },
+        CLI_OPT_FORCE,
         { "dry-run", no_argument, NULL, O_DRY },
         { "wait", no_argument, NULL, O_WAIT },
         { "array-max", required_argument, NULL, O_AMAX },
@@ -157,8 +161,8 @@ int cmd_pipeline(int argc, char **argv)
         { "log", required_argument, NULL, O_LOG },
         { "poll", required_argument, NULL, O_POLL },
         { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        CLI_OPT_HELP,
+        CLI_OPT_END,
     };
     qpl_run_opts ro = { .until = QPL_NSTAGES - 1 };
     qpl_slurm_opts so = { .until = QPL_NSTAGES - 1 };
@@ -178,7 +182,7 @@ int cmd_pipeline(int argc, char **argv)
             ro.until = so.until = v;
             break;
         case O_KEEP: ro.keep_going = 1; break;
-        case O_FORCE: ro.force = so.force = eo.force = 1; break;
+        case CLI_O_FORCE: ro.force = so.force = eo.force = 1; break;
         case O_DRY: so.dry_run = 1; break;
         case O_WAIT: so.wait = 1; break;
         case O_AMAX: if (parse_pos(optarg, "--array-max", &v)) return QEXIT_USAGE; so.array_max = (unsigned)v; break;

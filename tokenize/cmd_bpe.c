@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/commands.h"
 #include "../common/doc.h"
 #include "../common/io.h"
@@ -111,7 +112,7 @@ static int cmd_encode(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "vocab", required_argument, 0, 'v' }, { "jsonl", no_argument, 0, 'J' },
-        { "whole", no_argument, 0, 'W' },       { "text-field", required_argument, 0, 'T' },
+        { "whole", no_argument, 0, 'W' },       CLI_OPT_TEXT_FIELD,
         { "allow-special", no_argument, 0, 'S' }, { "time", no_argument, 0, 't' },
         { "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
     };
@@ -123,7 +124,7 @@ static int cmd_encode(int argc, char **argv)
         case 'v': vocab = optarg; break;
         case 'J': jsonl = 1; break;
         case 'W': whole = 1; break;
-        case 'T': field = optarg; break;
+        case CLI_O_TEXT_FIELD: field = optarg; break;
         case 'S': allow = 1; break;
         case 't': timing = 1; break;
         case 'h': usage(stdout); return QEXIT_OK;

@@ -9,14 +9,14 @@
 #include <time.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/io.h"
 #include "../common/outfile.h"
-#include "../common/pool.h"
 #include "../common/progress.h"
 #include "../common/utf8.h"
 #include "bpe.h"
 #include "bpe_train.h"
-#include "docbatch.h"
+#include "docpass.h"
 
 static void usage(FILE *f)
 {
@@ -48,96 +48,56 @@ static void usage(FILE *f)
 }
 
 typedef struct train_item {
-    qdocbatch *batch;
+    qdocpass_item base;
     qbpe_counter *counts;
-    strbuf errors;          /* error lines, printed in input order */
-    uint64_t repairs, docs;
     int engine_failed;
 } train_item;
 
 typedef struct worker_state {
     qpretok_scratch *pt;
-    qdoc doc;
-    strbuf scratch, fixed;
+    strbuf fixed;
 } worker_state;
 
 typedef struct train_ctx {
-    qline_src src;
-    int text_mode;
-    const char *text_field;
     const qpretok *pt;
     worker_state *ws;
     qbpe_counter *global;
-    uint64_t seq, docs, repairs, batch_bytes;
     int engine_failed;
-    qprogress *prog;
 } train_ctx;
 
-static void *train_produce(void *vctx, int *stop)
-{
-    train_ctx *c = vctx;
-    (void)stop;
-    qdocbatch *b = qdocbatch_read(&c->src, c->batch_bytes, c->seq++);
-    if (!b) return NULL;
-    train_item *it = calloc(1, sizeof *it);
-    if (!it) abort();
-    it->batch = b;
-    return it;
-}
-
-static void train_work(void *vit, int worker, void *vctx)
-{
-    train_item *it = vit;
-    train_ctx *c = vctx;
-    worker_state *w = &c->ws[worker];
-    it->counts = qbpe_counter_new(0);
-    char err[QERR_LEN];
-    for (size_t i = 0; i < it->batch->n; i++) {
-        const char *text;
-        size_t len;
-        if (qdocbatch_text(it->batch, i, c->text_mode, c->text_field, &w->doc, &w->scratch, &text, &len,
-                           err, sizeof err) < 0) {
-            qbadlines_queue(&it->errors, i, err);
-            continue;
-        }
-        it->docs++;
-        if (!c->text_mode) it->repairs += w->doc.repairs;
-        if (utf8_valid_prefix(text, len) != len) {
-            sb_reset(&w->fixed);
-            it->repairs += utf8_repair(&w->fixed, text, len);
-            text = w->fixed.buf;
-            len = w->fixed.len;
-        }
-        if (qbpe_counter_add_text(it->counts, c->pt, w->pt, text, len) < 0) it->engine_failed = 1;
-    }
-}
-
-static void item_free(train_item *it)
-{
-    qdocbatch_free(it->batch);
-    qbpe_counter_free(it->counts);
-    sb_free(&it->errors);
-    free(it);
-}
-
-static int train_consume(void *vit, void *vctx)
-{
-    train_item *it = vit;
-    train_ctx *c = vctx;
-    qdocbatch_report_bad(&c->src, it->batch, &it->errors);
-    qbpe_counter_merge(c->global, it->counts);
-    c->docs += it->docs;
-    c->repairs += it->repairs;
-    c->engine_failed |= it->engine_failed;
-    qprogress_update(c->prog, qline_src_bytes(&c->src), c->docs);
-    item_free(it);
-    return 0;
-}
-
-static void train_discard(void *vit, void *vctx)
+static void train_begin(void *vctx, qdocpass_item *base, int worker)
 {
     (void)vctx;
-    item_free(vit);
+    (void)worker;
+    ((train_item *)base)->counts = qbpe_counter_new(0);
+}
+
+static void train_doc(void *vctx, qdocpass_item *base, int worker, const char *text, size_t len)
+{
+    train_ctx *c = vctx;
+    train_item *it = (train_item *)base;
+    worker_state *w = &c->ws[worker];
+    if (utf8_valid_prefix(text, len) != len) {
+        sb_reset(&w->fixed);
+        base->repairs += utf8_repair(&w->fixed, text, len);
+        text = w->fixed.buf;
+        len = w->fixed.len;
+    }
+    if (qbpe_counter_add_text(it->counts, c->pt, w->pt, text, len) < 0) it->engine_failed = 1;
+}
+
+static void train_release(qdocpass_item *base)
+{
+    qbpe_counter_free(((train_item *)base)->counts);
+}
+
+static int train_consume(void *vctx, qdocpass_item *base)
+{
+    train_ctx *c = vctx;
+    train_item *it = (train_item *)base;
+    qbpe_counter_merge(c->global, it->counts);
+    c->engine_failed |= it->engine_failed;
+    return 0;
 }
 
 static double now_s(void)
@@ -149,25 +109,27 @@ static double now_s(void)
 
 int cmd_bpe_train(int argc, char **argv)
 {
-    enum { O_VS = 1000, O_NAME, O_PAT, O_SPEC, O_NOSPEC, O_MIN, O_MEM, O_FMT, O_FIELD, O_STATS, O_PROG };
+    enum { O_VS = 1000, O_NAME, O_PAT, O_SPEC, O_NOSPEC, O_MIN, O_MEM, O_FMT };
     static const struct option opts[] = {
-        { "vocab-size", required_argument, 0, O_VS }, { "output", required_argument, 0, 'o' },
+        { "vocab-size", required_argument, 0, O_VS }, CLI_OPT_OUTPUT,
         { "name", required_argument, 0, O_NAME },     { "pattern", required_argument, 0, O_PAT },
         { "special", required_argument, 0, O_SPEC },  { "no-special", no_argument, 0, O_NOSPEC },
         { "min-count", required_argument, 0, O_MIN }, { "max-memory", required_argument, 0, O_MEM },
-        { "format", required_argument, 0, O_FMT },    { "text-field", required_argument, 0, O_FIELD },
-        { "jobs", required_argument, 0, 'j' },        { "stats", required_argument, 0, O_STATS },
-        { "progress", no_argument, 0, O_PROG },       { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
+        { "format", required_argument, 0, O_FMT },    CLI_OPT_TEXT_FIELD,
+        CLI_OPT_JOBS, CLI_OPT_STATS, CLI_OPT_PROGRESS, CLI_OPT_HELP,
+        CLI_OPT_END,
     };
-    const char *out = NULL, *name = "bpe", *pattern = "cl100k_base", *field = NULL, *stats_path = NULL;
+    cli_stream cli;
+    cli_stream_init(&cli);
+    const char *name = "bpe", *pattern = "cl100k_base";
     const char **specials = NULL;
     size_t n_specials = 0;
-    int no_special = 0, text_mode = 0, jobs = cli_jobs_default(), force_prog = 0, c;
+    int no_special = 0, text_mode = 0, c;
     uint64_t vocab_size = 0, max_mem = 4ULL << 30, min_count = 2;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:h", opts, NULL)) != -1) {
+    while ((c = cli_stream_getopt(&cli, argc, argv, "o:j:h", opts)) != -1) {
         switch (c) {
+        case CLI_STREAM_BAD: free(specials); return QEXIT_USAGE;
         case O_VS: {
             double d;
             if (cli_parse_count(optarg, &d) < 0 || d < 1 || d > (double)QVOCAB_MAX_ID + 1) {
@@ -177,7 +139,6 @@ int cmd_bpe_train(int argc, char **argv)
             vocab_size = (uint64_t)d;
             break;
         }
-        case 'o': out = optarg; break;
         case O_NAME: name = optarg; break;
         case O_PAT: pattern = optarg; break;
         case O_SPEC:
@@ -201,21 +162,14 @@ int cmd_bpe_train(int argc, char **argv)
             }
             break;
         case O_FMT:
-            if (!strcmp(optarg, "text")) text_mode = 1;
-            else if (!strcmp(optarg, "jsonl")) text_mode = 0;
-            else {
-                qerr("--format: jsonl or text, not '%s'", optarg);
-                return QEXIT_USAGE;
-            }
+            if (qdocpass_parse_format(optarg, &text_mode)) return QEXIT_USAGE;
             break;
-        case O_FIELD: field = optarg; break;
-        case 'j': if (cli_parse_jobs(optarg, &jobs)) return QEXIT_USAGE; break;
-        case O_STATS: stats_path = optarg; break;
-        case O_PROG: force_prog = 1; break;
         case 'h': usage(stdout); free(specials); return QEXIT_OK;
         default: usage(stderr); free(specials); return QEXIT_USAGE;
         }
     }
+    const char *out = cli.output;
+    int jobs = cli.jobs;
     static const char *default_special[] = { "<|endoftext|>" };
     if (no_special) n_specials = 0;
     else if (!n_specials) {
@@ -249,28 +203,24 @@ int cmd_bpe_train(int argc, char **argv)
         free(specials);
         return QEXIT_BADINPUT;
     }
-    qstats *stats = stats_path ? qstats_new("bpe train") : NULL;
+    qstats *stats = cli.stats_path ? qstats_new("bpe train") : NULL;
     double t0 = now_s();
-    train_ctx ctx = { .text_mode = text_mode, .text_field = field, .pt = pt,
-                      .global = qbpe_counter_new(max_mem), .batch_bytes = 1 << 20 };
-    qline_src_open(&ctx.src, &in, text_mode, field);
+    train_ctx ctx = { .pt = pt, .global = qbpe_counter_new(max_mem) };
     ctx.ws = calloc((size_t)jobs, sizeof *ctx.ws);
-    for (int i = 0; i < jobs; i++) {
-        ctx.ws[i].pt = qpretok_scratch_new();
-        qdoc_init(&ctx.ws[i].doc);
-    }
+    if (!ctx.ws) abort();
+    for (int i = 0; i < jobs; i++) ctx.ws[i].pt = qpretok_scratch_new();
     int64_t total = qinputs_total_size(&in);
-    ctx.prog = qprogress_new("quern bpe train: counting", (uint64_t)total, force_prog);
-    qpipe_ops ops = { train_produce, train_work, train_consume, train_discard };
-    qpipe_run(jobs, &ops, &ctx, 0);
-    qprogress_finish(ctx.prog);
-    uint64_t bytes_in = qline_src_bytes(&ctx.src), failed = qline_src_failed(&ctx.src);
-    uint64_t bad = qline_src_bad_lines(&ctx.src);
-    qline_src_close(&ctx.src);
+    qdocpass_opts po = { .text_mode = text_mode, .text_field = cli.text_field, .jobs = jobs,
+                         .batch_bytes = 1 << 20 };
+    po.prog = qprogress_new("quern bpe train: counting", (uint64_t)total, cli.progress);
+    static const qdocpass_ops ops = { sizeof(train_item), train_begin, train_doc, train_consume,
+                                      train_release };
+    qdocpass_totals t;
+    qdocpass_run(&in, &po, &ops, &ctx, &t);
+    qprogress_finish(po.prog);
+    uint64_t bytes_in = t.bytes_in, failed = t.failed_inputs, bad = t.bad_lines;
     for (int i = 0; i < jobs; i++) {
         qpretok_scratch_free(ctx.ws[i].pt);
-        qdoc_free(&ctx.ws[i].doc);
-        sb_free(&ctx.ws[i].scratch);
         sb_free(&ctx.ws[i].fixed);
     }
     free(ctx.ws);
@@ -310,7 +260,7 @@ int cmd_bpe_train(int argc, char **argv)
     fprintf(stderr,
             "quern bpe train: %llu documents, %.1f MB, %zu distinct pieces; %zu merges -> vocabulary %u "
             "(%zu new tokens%s); counting %.2fs (-j %d), merging %.2fs, writing %.2fs\n",
-            (unsigned long long)ctx.docs, bytes_in / 1e6, qbpe_counter_size(ctx.global), n_merges, v.n_ids,
+            (unsigned long long)t.docs, bytes_in / 1e6, qbpe_counter_size(ctx.global), n_merges, v.n_ids,
             new_tokens, v.n_ids < vocab_size ? ", fewer than asked: no pair left above --min-count" : "",
             t1 - t0, jobs, t2 - t1, t3 - t2);
     if (qbpe_counter_pruned_pieces(ctx.global))
@@ -318,9 +268,9 @@ int cmd_bpe_train(int argc, char **argv)
                 "threshold %llu)\n", (unsigned long long)qbpe_counter_pruned_pieces(ctx.global),
                 (unsigned long long)qbpe_counter_pruned_count(ctx.global),
                 (unsigned long long)qbpe_counter_threshold(ctx.global));
-    if (ctx.repairs)
+    if (t.repairs)
         fprintf(stderr, "quern bpe train: %llu invalid UTF-8 sequences replaced by U+FFFD\n",
-                (unsigned long long)ctx.repairs);
+                (unsigned long long)t.repairs);
     if (ctx.engine_failed) {
         qerr("train: the split pattern hit a PCRE2 resource limit; some text was not counted");
         if (rc == QEXIT_OK) rc = QEXIT_BADINPUT;
@@ -328,11 +278,11 @@ int cmd_bpe_train(int argc, char **argv)
     if ((failed || bad) && rc == QEXIT_OK) rc = QEXIT_BADINPUT;
     if (stats) {
         qstats *s = stats;
-        qstats_set_int(s, "docs_in", (int64_t)ctx.docs);
+        qstats_set_int(s, "docs_in", (int64_t)t.docs);
         qstats_set_int(s, "bytes_in", (int64_t)bytes_in);
         qstats_set_int(s, "bad_lines", (int64_t)bad);
         qstats_set_int(s, "failed_inputs", (int64_t)failed);
-        qstats_set_int(s, "utf8_repairs", (int64_t)ctx.repairs);
+        qstats_set_int(s, "utf8_repairs", (int64_t)t.repairs);
         qstats_set_int(s, "distinct_pieces", (int64_t)qbpe_counter_size(ctx.global));
         qstats_set_int(s, "pruned.pieces", (int64_t)qbpe_counter_pruned_pieces(ctx.global));
         qstats_set_int(s, "pruned.occurrences", (int64_t)qbpe_counter_pruned_count(ctx.global));
@@ -342,7 +292,7 @@ int cmd_bpe_train(int argc, char **argv)
         qstats_set_num(s, "seconds_counting", t1 - t0);
         qstats_set_num(s, "seconds_merging", t2 - t1);
         qstats_set_int(s, "jobs", jobs);
-        if (qstats_write(s, stats_path) < 0 && rc == QEXIT_OK) rc = QEXIT_BADINPUT;
+        if (qstats_write(s, cli.stats_path) < 0 && rc == QEXIT_OK) rc = QEXIT_BADINPUT;
         qstats_free(s);
     }
     free(merges);

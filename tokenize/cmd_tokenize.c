@@ -1,8 +1,8 @@
 /* cmd_tokenize.c - `quern tokenize`: JSONL documents -> llm.c token shards
  * (EOT before every document) + .idx + manifest.json.
  *
- * Workers encode batches of documents; the main thread receives them in
- * input order and cuts shards, so the files are byte-identical at any -j.
+ * Workers encode batches of documents (docpass.h); the main thread receives
+ * them in input order and cuts shards, so the files are byte-identical at any -j.
  * A document longer than a whole shard is split into shard-sized pieces
  * (each piece is one .idx entry) instead of looping forever. */
 #include <errno.h>
@@ -14,15 +14,15 @@
 #include <unistd.h>
 
 #include "../common/cli.h"
+#include "../common/cli_stream.h"
 #include "../common/commands.h"
 #include "../common/json.h"
 #include "../common/manifest.h"
 #include "../common/outfile.h"
-#include "../common/pool.h"
 #include "../common/progress.h"
 #include "../common/shard.h"
 #include "bpe.h"
-#include "docbatch.h"
+#include "docpass.h"
 #include "vocab.h"
 
 static void usage(FILE *f)
@@ -55,88 +55,55 @@ static void usage(FILE *f)
 }
 
 typedef struct tok_item {
-    qdocbatch *batch;
+    qdocpass_item base;
     qbpe_ids ids;           /* all documents' tokens, EOT first in each */
     size_t *doc_end;        /* per document: end offset in ids */
     size_t n_docs;
-    strbuf errors;
-    uint64_t repairs, text_bytes;
     int engine_failed;
 } tok_item;
-
-typedef struct tok_worker {
-    qbpe_scratch *s;
-    qdoc doc;
-    strbuf scratch;
-} tok_worker;
 
 typedef struct tok_ctx {
     const qbpe *bpe;
     uint32_t eot;
-    int text_mode, allow_special, version;
-    const char *text_field, *dir, *prefix;
-    qline_src src;
-    tok_worker *ws;
-    uint64_t seq, shard_tokens;
+    int allow_special, version;
+    const char *dir, *prefix;
+    qbpe_scratch **scratch;  /* per worker */
+    uint64_t shard_tokens;
     /* output */
     qshard_writer *w;
     qmanifest man;
     strbuf path;
     int failed;
-    uint64_t docs, tokens, repairs, split_docs, text_bytes;
+    uint64_t tokens, split_docs;
     int engine_failed;
-    qprogress *prog;
 } tok_ctx;
 
-static void *tok_produce(void *vctx, int *stop)
+static void tok_begin(void *vctx, qdocpass_item *base, int worker)
 {
-    tok_ctx *c = vctx;
-    if (c->failed) {
-        *stop = 1;
-        return NULL;
-    }
-    qdocbatch *b = qdocbatch_read(&c->src, 1 << 20, c->seq++);
-    if (!b) return NULL;
-    tok_item *it = calloc(1, sizeof *it);
-    if (!it) abort();
-    it->batch = b;
-    return it;
-}
-
-static void tok_work(void *vit, int worker, void *vctx)
-{
-    tok_item *it = vit;
-    tok_ctx *c = vctx;
-    tok_worker *w = &c->ws[worker];
-    char err[QERR_LEN];
-    it->doc_end = malloc((it->batch->n + 1) * sizeof *it->doc_end);
+    tok_item *it = (tok_item *)base;
+    (void)vctx;
+    (void)worker;
+    it->doc_end = malloc((base->batch->n + 1) * sizeof *it->doc_end);
     if (!it->doc_end) abort();
-    for (size_t i = 0; i < it->batch->n; i++) {
-        const char *text;
-        size_t len;
-        if (qdocbatch_text(it->batch, i, c->text_mode, c->text_field, &w->doc, &w->scratch, &text, &len,
-                           err, sizeof err) < 0) {
-            qbadlines_queue(&it->errors, i, err);
-            continue;
-        }
-        if (!c->text_mode) it->repairs += w->doc.repairs;
-        it->text_bytes += len;
-        qbpe_ids_push(&it->ids, c->eot);
-        size_t repairs = 0;
-        if (qbpe_encode(c->bpe, w->s, text, len, c->allow_special, &it->ids, &repairs) < 0)
-            it->engine_failed = 1;
-        it->repairs += repairs;
-        it->doc_end[it->n_docs++] = it->ids.n;
-    }
 }
 
-static void item_free(tok_item *it)
+static void tok_doc(void *vctx, qdocpass_item *base, int worker, const char *text, size_t len)
 {
-    qdocbatch_free(it->batch);
+    tok_ctx *c = vctx;
+    tok_item *it = (tok_item *)base;
+    qbpe_ids_push(&it->ids, c->eot);
+    size_t repairs = 0;
+    if (qbpe_encode(c->bpe, c->scratch[worker], text, len, c->allow_special, &it->ids, &repairs) < 0)
+        it->engine_failed = 1;
+    base->repairs += repairs;
+    it->doc_end[it->n_docs++] = it->ids.n;
+}
+
+static void tok_release(qdocpass_item *base)
+{
+    tok_item *it = (tok_item *)base;
     qbpe_ids_free(&it->ids);
     free(it->doc_end);
-    sb_free(&it->errors);
-    free(it);
 }
 
 static int close_shard(tok_ctx *c)
@@ -190,30 +157,18 @@ static int put_doc(tok_ctx *c, const uint32_t *t, size_t n)
     return 0;
 }
 
-static int tok_consume(void *vit, void *vctx)
+static int tok_consume(void *vctx, qdocpass_item *base)
 {
-    tok_item *it = vit;
     tok_ctx *c = vctx;
-    qdocbatch_report_bad(&c->src, it->batch, &it->errors);
-    c->repairs += it->repairs;
-    c->text_bytes += it->text_bytes;
+    tok_item *it = (tok_item *)base;
     c->engine_failed |= it->engine_failed;
     size_t start = 0;
     for (size_t d = 0; d < it->n_docs && !c->failed; d++) {
         if (put_doc(c, it->ids.v + start, it->doc_end[d] - start) < 0) c->failed = 1;
         start = it->doc_end[d];
     }
-    c->docs += it->n_docs;
     c->tokens += it->ids.n;
-    qprogress_update(c->prog, qline_src_bytes(&c->src), c->docs);
-    item_free(it);
     return c->failed ? 1 : 0;
-}
-
-static void tok_discard(void *vit, void *vctx)
-{
-    (void)vctx;
-    item_free(vit);
 }
 
 static char *default_source(const qinputs *in)
@@ -248,27 +203,25 @@ static void remove_old_outputs(const char *dir)
 
 int cmd_tokenize(int argc, char **argv)
 {
-    enum { O_VOCAB = 1000, O_ST, O_PREFIX, O_SOURCE, O_FIELD, O_FMT, O_ALLOW, O_FORCE, O_STATS, O_PROG, O_SHARD };
+    enum { O_VOCAB = 1000, O_ST, O_PREFIX, O_SOURCE, O_FMT, O_ALLOW };
     static const struct option opts[] = {
-        { "vocab", required_argument, 0, O_VOCAB },    { "output", required_argument, 0, 'o' },
+        { "vocab", required_argument, 0, O_VOCAB },     CLI_OPT_OUTPUT,
         { "shard-tokens", required_argument, 0, O_ST }, { "prefix", required_argument, 0, O_PREFIX },
-        { "source", required_argument, 0, O_SOURCE },  { "text-field", required_argument, 0, O_FIELD },
-        { "format", required_argument, 0, O_FMT },     { "allow-special", no_argument, 0, O_ALLOW },
-        { "jobs", required_argument, 0, 'j' },         { "force", no_argument, 0, O_FORCE },
-        { "stats", required_argument, 0, O_STATS },    { "progress", no_argument, 0, O_PROG },
-        { "shard", required_argument, 0, O_SHARD },    { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
+        { "source", required_argument, 0, O_SOURCE },   CLI_OPT_TEXT_FIELD,
+        { "format", required_argument, 0, O_FMT },      { "allow-special", no_argument, 0, O_ALLOW },
+        CLI_OPT_JOBS, CLI_OPT_FORCE, CLI_OPT_STATS, CLI_OPT_PROGRESS, CLI_OPT_SHARD, CLI_OPT_HELP,
+        CLI_OPT_END,
     };
-    unsigned shard_i, shard_n;
-    cli_shard_default(&shard_i, &shard_n);
-    const char *vocab = NULL, *out = NULL, *prefix = "train", *source = NULL, *field = NULL, *stats_path = NULL;
-    int jobs = cli_jobs_default(), text_mode = 0, allow = 0, force = 0, force_prog = 0, c;
+    cli_stream cli;
+    cli_stream_init(&cli);
+    const char *vocab = NULL, *prefix = "train", *source = NULL;
+    int text_mode = 0, allow = 0, c;
     uint64_t shard_tokens = 100000000;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:h", opts, NULL)) != -1) {
+    while ((c = cli_stream_getopt(&cli, argc, argv, "o:j:h", opts)) != -1) {
         switch (c) {
+        case CLI_STREAM_BAD: return QEXIT_USAGE;
         case O_VOCAB: vocab = optarg; break;
-        case 'o': out = optarg; break;
         case O_ST: {
             double d;
             if (cli_parse_count(optarg, &d) < 0 || d < 1 || d > 2147483647.0) {
@@ -280,27 +233,16 @@ int cmd_tokenize(int argc, char **argv)
         }
         case O_PREFIX: prefix = optarg; break;
         case O_SOURCE: source = optarg; break;
-        case O_FIELD: field = optarg; break;
         case O_FMT:
-            if (!strcmp(optarg, "text")) text_mode = 1;
-            else if (!strcmp(optarg, "jsonl")) text_mode = 0;
-            else {
-                qerr("--format: jsonl or text, not '%s'", optarg);
-                return QEXIT_USAGE;
-            }
+            if (qdocpass_parse_format(optarg, &text_mode)) return QEXIT_USAGE;
             break;
         case O_ALLOW: allow = 1; break;
-        case 'j': if (cli_parse_jobs(optarg, &jobs)) return QEXIT_USAGE; break;
-        case O_FORCE: force = 1; break;
-        case O_STATS: stats_path = optarg; break;
-        case O_PROG: force_prog = 1; break;
-        case O_SHARD:
-            if (cli_parse_shard(optarg, &shard_i, &shard_n)) return QEXIT_USAGE;
-            break;
         case 'h': usage(stdout); return QEXIT_OK;
         default: usage(stderr); return QEXIT_USAGE;
         }
     }
+    const char *out = cli.output;
+    int jobs = cli.jobs;
     if (!vocab || !out) {
         qerr("--vocab and -o DIR are required (see --help)");
         return QEXIT_USAGE;
@@ -308,7 +250,7 @@ int cmd_tokenize(int argc, char **argv)
     char err[QERR_LEN];
     strbuf mpath = STRBUF_INIT;
     sb_addf(&mpath, "%s/manifest.json", out);
-    if (!force && qout_is_complete(mpath.buf)) {
+    if (!cli.force && qout_is_complete(mpath.buf)) {
         fprintf(stderr, "quern tokenize: %s is complete; skipping (--force to redo)\n", mpath.buf);
         sb_free(&mpath);
         return QEXIT_OK;
@@ -338,13 +280,13 @@ int cmd_tokenize(int argc, char **argv)
         return QEXIT_USAGE;
     }
     qinputs in;
-    if (qinputs_expand(&in, argv + optind, argc - optind, shard_i, shard_n, err, sizeof err) < 0) {
+    if (qinputs_expand(&in, argv + optind, argc - optind, cli.shard_i, cli.shard_n, err, sizeof err) < 0) {
         qerr("%s", err);
         qbpe_free(bpe);
         sb_free(&mpath);
         return QEXIT_BADINPUT;
     }
-    if (force) remove_old_outputs(out);
+    if (cli.force) remove_old_outputs(out);
     if (qmkdirs(out) < 0) {
         qerr("%s: cannot create directory: %s", out, strerror(errno));
         qinputs_free(&in);
@@ -358,28 +300,25 @@ int cmd_tokenize(int argc, char **argv)
         qout_remove_stale_temps_in(out, pre.buf);
         sb_free(&pre);
     }
-    qstats *stats = stats_path ? qstats_new("tokenize") : NULL;
-    tok_ctx ctx = { .bpe = bpe, .eot = V->eot, .text_mode = text_mode, .allow_special = allow,
-                    .version = V->n_ids > 65536 ? 2 : 1, .text_field = field, .dir = out,
-                    .prefix = prefix, .shard_tokens = shard_tokens };
+    qstats *stats = cli.stats_path ? qstats_new("tokenize") : NULL;
+    tok_ctx ctx = { .bpe = bpe, .eot = V->eot, .allow_special = allow,
+                    .version = V->n_ids > 65536 ? 2 : 1, .dir = out, .prefix = prefix,
+                    .shard_tokens = shard_tokens };
     qmanifest_init(&ctx.man);
-    qline_src_open(&ctx.src, &in, text_mode, field);
-    ctx.ws = calloc((size_t)jobs, sizeof *ctx.ws);
-    for (int i = 0; i < jobs; i++) {
-        ctx.ws[i].s = qbpe_scratch_new();
-        qdoc_init(&ctx.ws[i].doc);
-    }
+    ctx.scratch = calloc((size_t)jobs, sizeof *ctx.scratch);
+    if (!ctx.scratch) abort();
+    for (int i = 0; i < jobs; i++) ctx.scratch[i] = qbpe_scratch_new();
     int64_t total = qinputs_total_size(&in);
-    ctx.prog = qprogress_new("quern tokenize", (uint64_t)total, force_prog);
-    qpipe_ops ops = { tok_produce, tok_work, tok_consume, tok_discard };
-    qpipe_run(jobs, &ops, &ctx, 0);
+    qdocpass_opts po = { .text_mode = text_mode, .text_field = cli.text_field, .jobs = jobs,
+                         .batch_bytes = 1 << 20 };
+    po.prog = qprogress_new("quern tokenize", (uint64_t)total, cli.progress);
+    static const qdocpass_ops ops = { sizeof(tok_item), tok_begin, tok_doc, tok_consume, tok_release };
+    qdocpass_totals t;
+    qdocpass_run(&in, &po, &ops, &ctx, &t);
     if (!ctx.failed && close_shard(&ctx) < 0) ctx.failed = 1;
     if (ctx.w) qshard_writer_abort(ctx.w);
-    qprogress_finish(ctx.prog);
-    uint64_t failed_inputs = qline_src_failed(&ctx.src);
-    uint64_t bad = qline_src_bad_lines(&ctx.src);
-    uint64_t bytes_in = qline_src_bytes(&ctx.src);
-    qline_src_close(&ctx.src);
+    qprogress_finish(po.prog);
+    uint64_t failed_inputs = t.failed_inputs, bad = t.bad_lines, bytes_in = t.bytes_in;
     int rc = ctx.failed ? QEXIT_BADINPUT : QEXIT_OK;
     /* An input that could not be read leaves the output incomplete: no
      * manifest, so a rerun does the work again. Bad lines only are skipped. */
@@ -407,12 +346,12 @@ int cmd_tokenize(int argc, char **argv)
         }
     }
     fprintf(stderr, "quern tokenize: %llu documents, %.2f MB of text -> %llu tokens in %zu shard%s (%s, EOT %u)%s\n",
-            (unsigned long long)ctx.docs, ctx.text_bytes / 1e6, (unsigned long long)ctx.tokens,
+            (unsigned long long)t.docs, t.text_bytes / 1e6, (unsigned long long)ctx.tokens,
             ctx.man.n_shards, ctx.man.n_shards == 1 ? "" : "s", V->name ? V->name : "bpe", V->eot,
             ctx.split_docs ? "; documents longer than a shard were split" : "");
-    if (ctx.repairs)
+    if (t.repairs)
         fprintf(stderr, "quern tokenize: %llu invalid UTF-8 sequences replaced by U+FFFD\n",
-                (unsigned long long)ctx.repairs);
+                (unsigned long long)t.repairs);
     if (ctx.engine_failed) {
         qerr("the split pattern hit a PCRE2 resource limit; some text was not encoded");
         rc = QEXIT_BADINPUT;
@@ -420,26 +359,22 @@ int cmd_tokenize(int argc, char **argv)
     if (failed_inputs || bad) rc = QEXIT_BADINPUT;
     if (stats) {
         qstats *s = stats;
-        qstats_set_int(s, "docs_in", (int64_t)(ctx.docs + bad));
-        qstats_set_int(s, "docs_out", (int64_t)ctx.docs);
+        qstats_set_int(s, "docs_in", (int64_t)(t.docs + bad));
+        qstats_set_int(s, "docs_out", (int64_t)t.docs);
         qstats_set_int(s, "bytes_in", (int64_t)bytes_in);
-        qstats_set_int(s, "text_bytes", (int64_t)ctx.text_bytes);
+        qstats_set_int(s, "text_bytes", (int64_t)t.text_bytes);
         qstats_set_int(s, "tokens", (int64_t)ctx.tokens);
         qstats_set_int(s, "shards", (int64_t)ctx.man.n_shards);
-        qstats_set_int(s, "utf8_repairs", (int64_t)ctx.repairs);
+        qstats_set_int(s, "utf8_repairs", (int64_t)t.repairs);
         qstats_set_int(s, "dropped.bad_line", (int64_t)bad);
         qstats_set_int(s, "failed_inputs", (int64_t)failed_inputs);
         qstats_set_int(s, "split_docs", (int64_t)ctx.split_docs);
         qstats_set_int(s, "jobs", jobs);
-        if (qstats_write(s, stats_path) < 0 && rc == QEXIT_OK) rc = QEXIT_BADINPUT;
+        if (qstats_write(s, cli.stats_path) < 0 && rc == QEXIT_OK) rc = QEXIT_BADINPUT;
         qstats_free(s);
     }
-    for (int i = 0; i < jobs; i++) {
-        qbpe_scratch_free(ctx.ws[i].s);
-        qdoc_free(&ctx.ws[i].doc);
-        sb_free(&ctx.ws[i].scratch);
-    }
-    free(ctx.ws);
+    for (int i = 0; i < jobs; i++) qbpe_scratch_free(ctx.scratch[i]);
+    free(ctx.scratch);
     qmanifest_free(&ctx.man);
     sb_free(&ctx.path);
     sb_free(&mpath);
