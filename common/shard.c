@@ -63,20 +63,13 @@ static char *idx_path_for(const char *bin_path)
     return str_printf("%s.idx", bin_path);
 }
 
+/* the directory that will hold path (mkdir -p of its parent) */
 static int mkdirs_for(const char *path)
 {
-    char *d = strdup(path);
-    if (!d) abort();
-    char *slash = strrchr(d, '/');
-    if (!slash || slash == d) { free(d); return 0; }
-    *slash = 0;
-    for (char *p = d + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(d, 0777) && errno != EEXIST) { free(d); return -1; }
-        *p = '/';
-    }
-    int rc = (mkdir(d, 0777) && errno != EEXIST) ? -1 : 0;
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char *d = str_printf("%.*s", (int)(slash - path), path);
+    int rc = qmkdirs(d);
     free(d);
     return rc;
 }

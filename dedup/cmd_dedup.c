@@ -276,15 +276,9 @@ int cmd_dedup(int argc, char **argv)
         qerr("%s", err);
         return QEXIT_BADINPUT;
     }
-    char **paths = calloc(full.n ? full.n : 1, sizeof *paths);
-    uint64_t *index = calloc(full.n ? full.n : 1, sizeof *index);
-    if (!paths || !index) abort();
-    size_t n = 0;
-    for (size_t i = 0; i < full.n; i++)
-        if (i % shard_n == shard_i) {
-            paths[n] = full.paths[i];
-            index[n++] = i;
-        }
+    char **paths;
+    uint64_t *index;
+    size_t n = dd_shard_inputs(&full, shard_i, shard_n, &paths, &index);
     int rc = dd_run_memory(&o, paths, n, index, out);
     free(paths);
     free(index);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "../common/doc.h"
+#include "../common/io.h"
 #include "../common/progress.h"
 #include "dedup.h"
 
@@ -95,6 +96,13 @@ typedef struct dd_source {
 int dd_source_open(dd_source *src, char **paths, size_t n, const uint64_t *input_index,
                    const dd_opts *o, int keep_shingles, int want_output);
 void dd_source_close(dd_source *src);
+/* The inputs of shard `shard` of `nshards` in the full expanded list (input i
+ * belongs to shard i % nshards, as qinputs_expand slices), each with its index
+ * in that list: documents are named by (input index, line), so every shard
+ * and every mode (in memory, phased) names a document the same way. *paths
+ * points into full; the caller frees both arrays. Returns how many. */
+size_t dd_shard_inputs(const qinputs *full, unsigned shard, unsigned nshards, char ***paths,
+                       uint64_t **index);
 /* qpipe plumbing for dd_batch items, the same in every phase. ctx is the
  * phase's state, whose FIRST member is its dd_source (a pointer to a struct,
  * converted, points to its first member), so a phase lists these three in its

@@ -121,15 +121,9 @@ int dd_phase_filter(const dd_opts *o, const char *dir, const char *out, unsigned
     }
     filter_state s = { .strict = o->strict };
     if (load_removed(dir, &su, shard, &s.removed)) rc = QEXIT_BADINPUT;
-    char **paths = calloc(full.n ? full.n : 1, sizeof *paths);
-    uint64_t *index = calloc(full.n ? full.n : 1, sizeof *index);
-    if (!paths || !index) abort();
-    size_t n = 0;
-    for (size_t i = 0; i < full.n; i++)
-        if (i % nshards == shard) {
-            paths[n] = full.paths[i];
-            index[n++] = i;
-        }
+    char **paths;
+    uint64_t *index;
+    size_t n = dd_shard_inputs(&full, shard, nshards, &paths, &index);
     dd_opts pass = *o;
     pass.near = 0;
     pass.exact = 0;

@@ -165,15 +165,9 @@ int dd_phase_signatures(const dd_opts *o, const char *dir, unsigned shard, unsig
         sb_free(&docs_path);
         return QEXIT_OK;   /* this shard is complete: a rerun skips it */
     }
-    char **paths = calloc(full.n ? full.n : 1, sizeof *paths);
-    uint64_t *index = calloc(full.n ? full.n : 1, sizeof *index);
-    if (!paths || !index) abort();
-    size_t n = 0;
-    for (size_t i = 0; i < full.n; i++)
-        if (i % nshards == shard) {
-            paths[n] = full.paths[i];
-            index[n++] = i;
-        }
+    char **paths;
+    uint64_t *index;
+    size_t n = dd_shard_inputs(&full, shard, nshards, &paths, &index);
 
     sig_state s = { .o = o };
     s.text.size = s.url.size = sizeof(exact_rec);

@@ -140,6 +140,21 @@ static void batch_grow(dd_batch *b, unsigned bands)
     b->cap = ncap;
 }
 
+size_t dd_shard_inputs(const qinputs *full, unsigned shard, unsigned nshards, char ***paths,
+                       uint64_t **index)
+{
+    *paths = calloc(full->n ? full->n : 1, sizeof **paths);
+    *index = calloc(full->n ? full->n : 1, sizeof **index);
+    if (!*paths || !*index) abort();
+    size_t n = 0;
+    for (size_t i = 0; i < full->n; i++)
+        if (i % nshards == shard) {
+            (*paths)[n] = full->paths[i];
+            (*index)[n++] = i;
+        }
+    return n;
+}
+
 void *dd_pipe_produce(void *ctx, int *stop)
 {
     dd_source *src = ctx;

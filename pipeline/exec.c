@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../common/cli.h"
+#include "../common/outfile.h"
 
 /* The unit's processes share one process group (led by the first), so a
  * signal reaches whatever they started too. */
@@ -30,20 +31,6 @@ static void on_signal(int sig)
 {
     g_signal = sig;
     if (g_pgid > 0) kill(-g_pgid, sig);
-}
-
-static int mkdirs(const char *path)
-{
-    char *p = qpl_strdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) { free(p); return -1; }
-        *s = '/';
-    }
-    int rc = mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
 }
 
 static void fsync_dir(const char *dir)
@@ -73,7 +60,7 @@ static void write_marker(const char *path, const char *kind, const char *id, con
     sb_addc(&sb, '\n');
     char *dir = qpl_strdup(path);
     *strrchr(dir, '/') = '\0';
-    mkdirs(dir);
+    qmkdirs(dir);
     free(dir);
     strbuf tmp = STRBUF_INIT;
     sb_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -160,7 +147,7 @@ int qpl_exec_unit(const qpl_config *c, qpl_stage s, unsigned u, const qpl_exec_o
     char *slash = strrchr(parent, '/');
     *slash = '\0';
     const char *base = slash + 1;
-    if (mkdirs(parent) != 0) {
+    if (qmkdirs(parent) != 0) {
         qerr("%s: cannot create: %s", parent, strerror(errno));
         free(parent); free(out);
         return 1;

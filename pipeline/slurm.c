@@ -16,20 +16,7 @@
 #include <unistd.h>
 
 #include "../common/cli.h"
-
-static int mkdirs(const char *path)
-{
-    char *p = qpl_strdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) { free(p); return -1; }
-        *s = '/';
-    }
-    int rc = mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
+#include "../common/outfile.h"
 
 static int write_file(const char *path, const char *data, size_t n, int mode)
 {
@@ -255,7 +242,7 @@ int qpl_slurm_submit(const qpl_config *c, const qpl_slurm_opts *o)
     }
     char *sdir = qpl_path_join(c->workdir, ".pipeline/slurm");
     char *ldir = qpl_path_join(c->workdir, "logs");
-    if (!o->dry_run && (mkdirs(sdir) != 0 || mkdirs(ldir) != 0)) {
+    if (!o->dry_run && (qmkdirs(sdir) != 0 || qmkdirs(ldir) != 0)) {
         qerr("%s: cannot create: %s", c->workdir, strerror(errno));
         free(sdir); free(ldir);
         return 1;
