@@ -384,6 +384,30 @@ static void test_state_roundtrip(void **state)
     free(b);
 }
 
+/* Shapes past the hardware's launch limits (gridDim.y <= 65535, which the CPU
+ * emulation does not enforce) are refused at creation with a sentence, before
+ * any GPU is touched; needs the plugin, not a GPU. */
+static void test_launch_limits_refused(void **state)
+{
+    (void)state;
+    if (!pl) skip();
+    qcuda_opts o;
+    pl->opts_default(&o);
+    qgpt_config cfg;
+    const shape tiny = { "tiny", 1, 1, 16, 1, 1, 60, 64 };
+    make_config(&tiny, &cfg);
+    char err[512];
+    err[0] = 0;
+    /* batch x heads above 65535 (the attention grid's y) */
+    assert_null(pl->create_opts(&cfg, 70000, 1, &o, err, sizeof err));
+    assert_non_null(strstr(err, "launch limits"));
+    /* batch x seq above 65535 x 256 (the column sums' grid y) */
+    err[0] = 0;
+    cfg.seq_len = 1 << 24;
+    assert_null(pl->create_opts(&cfg, 1, 1 << 24, &o, err, sizeof err));
+    assert_non_null(strstr(err, "launch limits"));
+}
+
 int main(void)
 {
     default_plugin_path();
@@ -399,6 +423,7 @@ int main(void)
     const char *k = getenv("QUERN_PARITY_BF16");
     if (k && atof(k) > 0) bf16_scale = atof(k);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_launch_limits_refused),
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_exact_all_shapes),
         cmocka_unit_test(test_bf16_all_shapes),

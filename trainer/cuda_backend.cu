@@ -477,6 +477,14 @@ static void cuda_destroy(qbackend *be)
     cuda_ctx *c = ctx_of(be);
     if (c) {
         cudaStreamSynchronize(c->stream);
+        /* QUERN_CUDA_VERBOSE=1 (gpu_check.sh's speed runs): whether cuBLASLt
+         * took the bias / GELU epilogues on this GPU, which only hardware
+         * can say */
+        const char *v = getenv("QUERN_CUDA_VERBOSE");
+        if (v && *v && strcmp(v, "0"))
+            fprintf(stderr, "quern cuda: forward products: %ld with cuBLASLt epilogues, %ld "
+                    "plain (no bias, or bias/GELU by our kernels)\n", c->blas.fused_calls,
+                    c->blas.unfused_calls);
         ctx_free(c);
     }
     free(be);
@@ -493,6 +501,16 @@ qbackend *qbackend_cuda_create_opts(const qgpt_config *cfg, int B, int T, const 
     }
     if (B < 1 || T < 1 || (size_t)B * T > (size_t)0x7fffffff / (size_t)cfg->padded_vocab) {
         snprintf(err, errlen, "batch %d x %d is too large for one micro-batch", B, T);
+        return NULL;
+    }
+    /* gridDim.y is capped at 65535 by the hardware (the emulator does not
+     * check): the attention kernels put (batch row, head) there, the column
+     * sums one block per 256 rows of B*T. Refuse here rather than fail at the
+     * first launch (only tiny vocabularies with huge batches reach the second). */
+    if ((size_t)B * (size_t)cfg->n_head > 65535 || (size_t)B * T > (size_t)65535 * 256) {
+        snprintf(err, errlen, "batch %d x %d (x %d heads) is above the CUDA backend's launch "
+                 "limits (batch x heads <= 65535, batch x seq <= %d); use a smaller --batch",
+                 B, T, cfg->n_head, 65535 * 256);
         return NULL;
     }
     int n = qcuda_device_count();

@@ -13,6 +13,9 @@
  *   QUERN_CUDA_DEVICE=N     the GPU ordinal (default 0)
  *   QUERN_CUDA_ATTN=simt    bf16 mode, head size 64: the SIMT attention kernels
  *                           instead of the tensor-core ones (for comparison)
+ *   QUERN_CUDA_SYNC=1       synchronise after every kernel launch, so a fault
+ *                           inside a kernel names its launch (diagnosis; slow)
+ *   QUERN_CUDA_VERBOSE=1    at destroy: how many products took cuBLASLt epilogues
  * qbackend_cuda_create_opts() takes them explicitly (`--recompute`).
  * QUERN_CUDA_PLUGIN=PATH (read by the loader, cuda_plugin.c) says which
  * quern-cuda.so to load. */

@@ -27,8 +27,13 @@ void qcuda_fatal(const char *what, const char *file, int line);
         cudaError_t qcuda_e_ = (call);                                                     \
         if (qcuda_e_ != cudaSuccess) qcuda_fatal(cudaGetErrorString(qcuda_e_), __FILE__, __LINE__); \
     } while (0)
-/* after every kernel launch: catches bad launch configurations at once */
-#define QCUDA_LAUNCHED() QCUDA_CHECK(cudaGetLastError())
+/* after every kernel launch: catches bad launch configurations at once. A
+ * fault inside a kernel (bad address, misaligned access) surfaces only at the
+ * next synchronisation, far from its cause; QUERN_CUDA_SYNC=1 synchronises
+ * after every launch so the error names the launch site (slow: for
+ * diagnosis, e.g. gpu_check.sh reruns a failed parity test with it). */
+void qcuda_launched(const char *file, int line);
+#define QCUDA_LAUNCHED() qcuda_launched(__FILE__, __LINE__)
 
 static __device__ __forceinline__ float qx_to_f(float x) { return x; }
 static __device__ __forceinline__ float qx_to_f(bf16 x) { return __bfloat162float(x); }

@@ -130,6 +130,7 @@ cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t st);
 cudaError_t cudaStreamCreate(cudaStream_t *s);
 cudaError_t cudaStreamDestroy(cudaStream_t s);
 cudaError_t cudaStreamSynchronize(cudaStream_t s);
+cudaError_t cudaDeviceSynchronize(void);
 cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b);
 template <typename F> cudaError_t cudaFuncSetAttribute(F *, cudaFuncAttribute, int) { return 0; }
 
@@ -438,6 +439,7 @@ cudaError_t cudaStreamCreate(cudaStream_t *s)
 }
 cudaError_t cudaStreamDestroy(cudaStream_t) { return 0; }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return 0; }
+cudaError_t cudaDeviceSynchronize(void) { return 0; }
 cudaError_t cudaMemGetInfo(size_t *f, size_t *t)
 {
     *f = *t = (size_t)16 << 30;

@@ -5,11 +5,29 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void qcuda_fatal(const char *what, const char *file, int line)
 {
     fprintf(stderr, "quern train: CUDA error at %s:%d: %s\n", file, line, what);
     exit(1);
+}
+
+void qcuda_launched(const char *file, int line)
+{
+    static int sync_each = -1; /* QUERN_CUDA_SYNC, read once (a benign race: same value) */
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) qcuda_fatal(cudaGetErrorString(e), file, line);
+    if (sync_each < 0) {
+        const char *v = getenv("QUERN_CUDA_SYNC");
+        sync_each = v && *v && strcmp(v, "0") != 0;
+    }
+    if (sync_each && (e = cudaDeviceSynchronize()) != cudaSuccess) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s (in the kernel launched here; QUERN_CUDA_SYNC=1)",
+                 cudaGetErrorString(e));
+        qcuda_fatal(msg, file, line);
+    }
 }
 
 /* ---- embedding ---- */
