@@ -158,23 +158,41 @@ note "nvcc: $NVCC_BIN, targets: ${CUDA_ARCHS:-the Makefile default}"
 # The whole of quern needs the project's libraries (deps/build.txt), which a
 # GPU machine's image may lack; the GPU stages need only the plugin (nvcc and
 # the CUDA libraries), the parity test (cmocka) and the bench (libc). So a
-# failed full build costs only the 'quern train' stage.
+# failed full build costs only the 'quern train' stage, unless a quern is
+# carried in $GPU_DEPS (below).
+# $GPU_DEPS (default .gpu-deps, made here by trainer/gpu_deps.sh and carried):
+# cmocka (include/, lib/) and a quern built on the developer's machine
+# (bin/quern, its libraries in lib/), used when quern cannot be built here.
+GPU_DEPS=${GPU_DEPS:-$ROOT/.gpu-deps}
 full=0
 make -j"$JOBS" BUILD="$BUILD" all >"$OUT/build.log" 2>&1 || full=1
 if [ $full -ne 0 ]; then
-  note "NOTE the full build failed (project libraries missing here? see build.log): building only the plugin, the parity test and the bench; the 'quern train' stage is skipped"
   make -j"$JOBS" BUILD="$BUILD" "$BUILD/quern-cuda.so" >>"$OUT/build.log" 2>&1
+  if [ -x "$GPU_DEPS/bin/quern" ] &&
+     LD_LIBRARY_PATH=$GPU_DEPS/lib "$GPU_DEPS/bin/quern" --version >>"$OUT/build.log" 2>&1; then
+    # beside the plugin built here, so that quern finds it as it would its own
+    cp "$GPU_DEPS/bin/quern" "$BUILD/quern"
+    export LD_LIBRARY_PATH=$GPU_DEPS/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    full=2
+    note "NOTE the full build failed (project libraries missing here? see build.log): the plugin, parity test and bench are built here, quern is the carried $GPU_DEPS/bin/quern"
+  else
+    note "NOTE the full build failed (project libraries missing here? see build.log) and no carried quern runs ($GPU_DEPS/bin/quern: trainer/gpu_deps.sh): the 'quern train' stage is skipped"
+  fi
 fi
 if [ ! -f "$BUILD/quern-cuda.so" ]; then
   note "FAIL no $BUILD/quern-cuda.so (nvcc error, or nvcc without the CUDA libraries: see build.log)"
   tail -30 "$OUT/build.log"
   exit 1
 fi
-stage "build (make -j$JOBS: $([ $full -eq 0 ] && echo 'quern and the plugin' || echo 'the plugin only'))" 0
+case $full in
+  0) built='quern and the plugin' ;;
+  2) built='the plugin; quern carried' ;;
+  *) built='the plugin only' ;;
+esac
+stage "build (make -j$JOBS: $built)" 0
 # The parity test and the bench are linked from the C reference's sources
 # alone (no project library). cmocka: the system's, or one carried in
 # $GPU_DEPS (include/ and lib/; see CUDA_INTEGRATION.md).
-GPU_DEPS=${GPU_DEPS:-$ROOT/.gpu-deps}
 dep=()
 [ -d "$GPU_DEPS" ] && dep=(-I"$GPU_DEPS/include" -L"$GPU_DEPS/lib" -Wl,-rpath,"$GPU_DEPS/lib")
 CPU_REF=(trainer/backend_cpu.c trainer/cpu.c trainer/cpu_gemm.c trainer/cpu_layers.c trainer/model.c
@@ -206,7 +224,7 @@ fi
 
 # ---- 3. quern train on both devices ----
 Q=$ROOT/$BUILD/quern
-if [ $full -ne 0 ] || [ ! -x "$Q" ]; then
+if [ $full -eq 1 ] || [ ! -x "$Q" ]; then
   note "SKIP quern train --device cpu|cuda|auto: quern was not built here"
   status=1
 elif ! enough 120; then
