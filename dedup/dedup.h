@@ -90,9 +90,7 @@ double dd_jaccard_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t
 typedef struct dd_minhash {
     unsigned k;               /* number of permutations */
     uint64_t *a, *b;          /* k multipliers in [1, p) and offsets in [0, p) */
-    uint64_t *a_lo, *a_hi;    /* a split into 32-bit halves for the vector kernels */
-    uint64_t *a_hi8;          /* 8 * a_hi */
-    uint64_t *scratch;        /* reduced shingle hashes */
+    uint64_t *scratch;        /* per-shingle operands the kernel prepares (reduced hashes, limbs) */
     size_t scratch_cap;
 } dd_minhash;
 

@@ -1,4 +1,6 @@
-/* Unit tests for dedup: MinHash signatures, the Jaccard estimate, the LSH S-curve. */
+/* Unit tests for dedup: MinHash signatures (every kernel against the reference),
+ * the normalisation they sign (fast paths against the rule), the Jaccard
+ * estimate, the LSH S-curve. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +9,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <utf8proc.h>
+#include <xmmintrin.h>
+#include <xxhash.h>
 
 #include "dedup/dedup.h"
 
@@ -101,6 +107,241 @@ static void test_kernels_match_reference(void **state)
     }
     /* back to the automatic choice */
     assert_int_equal(dd_minhash_force_kernel(0), 0);
+    if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
+}
+
+/* (x * y) mod p and x^e mod p, for building shingles with chosen values. */
+static uint64_t mulmod61(uint64_t x, uint64_t y)
+{
+    __uint128_t t = (__uint128_t)x * y;
+    uint64_t r = ((uint64_t)t & DD_MERSENNE61) + (uint64_t)(t >> 61);
+    r = (r & DD_MERSENNE61) + (r >> 61);
+    return r >= DD_MERSENNE61 ? r - DD_MERSENNE61 : r;
+}
+
+static uint64_t powmod61(uint64_t x, uint64_t e)
+{
+    uint64_t r = 1;
+    for (; e; e >>= 1, x = mulmod61(x, x))
+        if (e & 1) r = mulmod61(r, x);
+    return r;
+}
+
+/* The hash h with (a_j * h + b_j) mod p == c. */
+static uint64_t hash_with_value(const dd_minhash *m, unsigned j, uint64_t c)
+{
+    const uint64_t p = DD_MERSENNE61;
+    uint64_t inv = powmod61(m->a[j], p - 2);
+    return mulmod61((c + p - m->b[j]) % p, inv);
+}
+
+/* Permutation values at the ends of [0, p): 0..4 and p-1, p-2. The vector
+ * kernels postpone the canonical reduction and redo a lane exactly when a
+ * value may have wrapped past p, which only values 0..3 do; random hashes
+ * (a 4-in-2^61 chance) never reach that path, these shingles do. */
+static void test_kernels_match_reference_at_extremes(void **state)
+{
+    (void)state;
+    rng_state = 5;
+    const uint64_t p = DD_MERSENNE61;
+    const uint64_t values[] = { 0, 1, 2, 3, 4, p - 1, p - 2 };
+    unsigned ks[] = { 112, 260, 17 };
+    for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+        dd_minhash m;
+        dd_minhash_init(&m, ks[t], 100 + t);
+        uint64_t ref[260], got[260];
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+            for (unsigned j = 0; j < ks[t]; j += 1 + (unsigned)(rnd() % 5)) {
+                dd_u64vec h = { 0 };
+                size_t n = rnd() % 40;
+                for (size_t i = 0; i < n; i++) dd_u64vec_push(&h, rnd());
+                uint64_t x = hash_with_value(&m, j, values[v]);
+                /* also as an unreduced hash (x + p), which must reduce to x */
+                dd_u64vec_push(&h, rnd() & 1 ? x + p : x);
+                for (size_t i = 0; i < n % 7; i++) dd_u64vec_push(&h, rnd());
+                dd_minhash_sign_reference(&m, h.v, h.n, ref);
+                if (values[v] <= 4) assert_true(ref[j] <= values[v]);
+                for (int kern = 0; kern <= 2; kern++) {
+                    if (dd_minhash_force_kernel(kern) != 0) continue;
+                    memset(got, 0, sizeof got);
+                    dd_minhash_sign(&m, h.v, h.n, got);
+                    assert_memory_equal(ref, got, ks[t] * sizeof(uint64_t));
+                }
+                dd_u64vec_free(&h);
+            }
+        }
+        /* no shingles at all: the empty signature from every kernel */
+        for (int kern = 0; kern <= 2; kern++) {
+            if (dd_minhash_force_kernel(kern) != 0) continue;
+            dd_minhash_sign(&m, NULL, 0, got);
+            for (unsigned j = 0; j < ks[t]; j++) assert_int_equal(got[j], DD_SIG_EMPTY);
+        }
+        dd_minhash_free(&m);
+    }
+    if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
+}
+
+/* The AVX2 kernel takes its minimum with a double-precision min, which reads
+ * small values as denormals: with denormals-are-zero set by someone else
+ * (e.g. code built with -ffast-math) the signatures must not change, and the
+ * caller's floating-point mode must come back as it was. */
+static void test_kernels_ignore_denormals_are_zero(void **state)
+{
+    (void)state;
+    rng_state = 11;
+    dd_minhash m;
+    dd_minhash_init(&m, 112, 1);
+    dd_u64vec h = { 0 };
+    /* values below 2^52 (denormal as doubles) as well as ordinary ones */
+    for (unsigned j = 0; j < 112; j += 3) dd_u64vec_push(&h, hash_with_value(&m, j, rnd() >> 14));
+    for (int i = 0; i < 50; i++) dd_u64vec_push(&h, rnd());
+    uint64_t ref[112], got[112];
+    dd_minhash_sign_reference(&m, h.v, h.n, ref);
+    unsigned saved = _mm_getcsr();
+    const unsigned daz_ftz = 0x8040;
+    for (int kern = 0; kern <= 2; kern++) {
+        if (dd_minhash_force_kernel(kern) != 0) continue;
+        _mm_setcsr(saved | daz_ftz);
+        dd_minhash_sign(&m, h.v, h.n, got);
+        unsigned after = _mm_getcsr();
+        _mm_setcsr(saved);
+        assert_int_equal(after & daz_ftz, daz_ftz);
+        assert_memory_equal(ref, got, sizeof ref);
+    }
+    if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
+    dd_minhash_free(&m);
+    dd_u64vec_free(&h);
+}
+
+/* dd_normalize's rule written out one code point at a time (README), as
+ * the reference for its fast paths (16-byte ASCII blocks, the byte loop). */
+static void normalize_reference(const char *text, size_t len, strbuf *out)
+{
+    const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
+    size_t start = out->len, i = 0;
+    int pending = 0;
+    while (i < len) {
+        utf8proc_int32_t cp, dec[16];
+        utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp), nd = 0;
+        if (n <= 0) {   /* invalid byte: a separator */
+            pending = out->len > start;
+            i++;
+            continue;
+        }
+        i += (size_t)n;
+        int bound = 0;
+        nd = utf8proc_decompose_char(cp, dec, 16, UTF8PROC_DECOMPOSE, &bound);
+        if (nd <= 0 || nd > 16) { dec[0] = cp; nd = 1; }
+        for (utf8proc_ssize_t k = 0; k < nd; k++) {
+            utf8proc_int32_t x = dec[k];
+            const char *cat = utf8proc_category_string(x);
+            if (!strcmp(cat, "Mn")) continue;
+            if (strchr("PSZC", cat[0])) {
+                pending |= out->len > start;
+                continue;
+            }
+            x = !strcmp(cat, "Nd") ? '0' : utf8proc_tolower(x);
+            if (pending) sb_addc(out, ' ');
+            pending = 0;
+            utf8proc_uint8_t enc[4];
+            sb_add(out, (const char *)enc, (size_t)utf8proc_encode_char(x, enc));
+        }
+    }
+}
+
+/* Random text of ASCII words, punctuation and whitespace runs, mixed with
+ * accented and other non-ASCII letters, combining marks, non-ASCII
+ * separators, digits of other scripts and invalid bytes, in runs of every
+ * length around the 16-byte blocks. */
+static void random_text(strbuf *t, size_t len)
+{
+    static const char *pieces[] = {
+        "a", "Z", "q", "7", " ", "  ", ".", ",", "-", "\n", "\t", "_", "~", "\x7f", "\x01",
+        "\xc3\xa9", "\xc3\x89", "e\xcc\x81", "\xc2\xa0", "\xe2\x80\x94", "\xe4\xb8\xad",
+        "\xd9\xa3", "\xce\x91", "\xff", "\xc3", "\xf0\x9f\x98\x80",
+    };
+    t->len = 0;
+    while (t->len < len) {
+        uint64_t r = rnd();
+        if (r % 4) {   /* mostly ASCII words and single spaces, as in prose */
+            size_t w = 1 + r / 4 % 12;
+            for (size_t i = 0; i < w && t->len < len; i++)
+                sb_addc(t, (char)((r >> 8) % 3 ? 'a' + (rnd() % 26) : 'A' + (rnd() % 26)));
+            sb_addc(t, (r >> 20) % 5 ? ' ' : ",.!?"[r >> 24 & 3]);
+        } else {
+            sb_adds(t, pieces[(r >> 8) % (sizeof pieces / sizeof pieces[0])]);
+        }
+    }
+}
+
+static void test_normalize_fast_paths_match_rule(void **state)
+{
+    (void)state;
+    rng_state = 3;
+    strbuf text = STRBUF_INIT, got = STRBUF_INIT, want = STRBUF_INIT;
+    for (int t = 0; t < 3000; t++) {
+        random_text(&text, t < 200 ? (size_t)t : (size_t)(rnd() % 700));
+        /* sometimes appended after existing content (ending in a word or a space) */
+        const char *prefix = t % 3 == 0 ? "" : t % 3 == 1 ? "x:" : "y ";
+        got.len = want.len = 0;
+        sb_adds(&got, prefix);
+        sb_adds(&want, prefix);
+        dd_normalize(text.buf, text.len, &got);
+        normalize_reference(text.buf, text.len, &want);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.buf, want.buf, want.len);
+        assert_int_equal(got.buf[got.len], 0);
+    }
+    sb_free(&text);
+    sb_free(&got);
+    sb_free(&want);
+}
+
+/* Word shingles of normalised random text against a plain split on spaces. */
+static void test_word_shingles_match_split(void **state)
+{
+    (void)state;
+    rng_state = 4;
+    strbuf text = STRBUF_INIT, norm = STRBUF_INIT, joined = STRBUF_INIT;
+    dd_u64vec got = { 0 };
+    for (int t = 0; t < 500; t++) {
+        random_text(&text, (size_t)(rnd() % 400));
+        norm.len = 0;
+        dd_normalize(text.buf, text.len, &norm);
+        unsigned n = 1 + (unsigned)(rnd() % 6);
+        dd_shingles(norm.buf, norm.len, DD_SHINGLE_WORD, n, &got);
+        /* word starts and lengths */
+        size_t starts[1024], lens[1024], words = 0;
+        for (size_t i = 0; i < norm.len && words < 1024;) {
+            size_t e = i;
+            while (e < norm.len && norm.buf[e] != ' ') e++;
+            starts[words] = i;
+            lens[words++] = e - i;
+            i = e + 1;
+        }
+        size_t want_n = words == 0 ? 0 : words < n ? 1 : words - n + 1;
+        assert_int_equal(got.n, want_n);
+        for (size_t k = 0; k < want_n; k++) {
+            joined.len = 0;
+            for (size_t w = k; w < k + n && w < words; w++) {
+                if (w > k) sb_addc(&joined, ' ');
+                sb_add(&joined, norm.buf + starts[w], lens[w]);
+            }
+            assert_true(got.v[k] == XXH3_64bits(joined.buf, joined.len));
+        }
+    }
+    dd_u64vec_free(&got);
+    sb_free(&text);
+    sb_free(&norm);
+    sb_free(&joined);
+}
+
+/* main() sets QUERN_MINHASH_KERNEL=scalar before anything signs: the
+ * automatic choice follows it (benchmarks use it to time a slower kernel). */
+static void test_kernel_chosen_by_environment(void **state)
+{
+    (void)state;
+    assert_string_equal(dd_minhash_kernel(), "scalar");
     if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
 }
 
@@ -228,9 +469,15 @@ static void test_params_and_band_keys(void **state)
 
 int main(void)
 {
+    setenv("QUERN_MINHASH_KERNEL", "scalar", 1);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernel_chosen_by_environment),
         cmocka_unit_test(test_identical_texts_identical_signatures),
         cmocka_unit_test(test_kernels_match_reference),
+        cmocka_unit_test(test_kernels_match_reference_at_extremes),
+        cmocka_unit_test(test_kernels_ignore_denormals_are_zero),
+        cmocka_unit_test(test_normalize_fast_paths_match_rule),
+        cmocka_unit_test(test_word_shingles_match_split),
         cmocka_unit_test(test_jaccard_estimate_within_expected_error),
         cmocka_unit_test(test_s_curve),
         cmocka_unit_test(test_params_and_band_keys),
