@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "dedup/dedup.h"
+#include "dedup_reference.h"
 
 static uint64_t rng_state;
 static uint64_t rnd(void)   /* splitmix64: deterministic test data */
@@ -211,42 +212,6 @@ static void test_kernels_ignore_denormals_are_zero(void **state)
     if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
     dd_minhash_free(&m);
     dd_u64vec_free(&h);
-}
-
-/* dd_normalize's rule written out one code point at a time (README), as
- * the reference for its fast paths (16-byte ASCII blocks, the byte loop). */
-static void normalize_reference(const char *text, size_t len, strbuf *out)
-{
-    const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
-    size_t start = out->len, i = 0;
-    int pending = 0;
-    while (i < len) {
-        utf8proc_int32_t cp, dec[16];
-        utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp), nd = 0;
-        if (n <= 0) {   /* invalid byte: a separator */
-            pending = out->len > start;
-            i++;
-            continue;
-        }
-        i += (size_t)n;
-        int bound = 0;
-        nd = utf8proc_decompose_char(cp, dec, 16, UTF8PROC_DECOMPOSE, &bound);
-        if (nd <= 0 || nd > 16) { dec[0] = cp; nd = 1; }
-        for (utf8proc_ssize_t k = 0; k < nd; k++) {
-            utf8proc_int32_t x = dec[k];
-            const char *cat = utf8proc_category_string(x);
-            if (!strcmp(cat, "Mn")) continue;
-            if (strchr("PSZC", cat[0])) {
-                pending |= out->len > start;
-                continue;
-            }
-            x = !strcmp(cat, "Nd") ? '0' : utf8proc_tolower(x);
-            if (pending) sb_addc(out, ' ');
-            pending = 0;
-            utf8proc_uint8_t enc[4];
-            sb_add(out, (const char *)enc, (size_t)utf8proc_encode_char(x, enc));
-        }
-    }
 }
 
 /* Random text of ASCII words, punctuation and whitespace runs, mixed with

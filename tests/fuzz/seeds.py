@@ -153,5 +153,18 @@ elif target == "fuzz_common_shard":
     put("patched-v2", bytes([9, 1]) + body2 + b"\n=====\n" + idx)
     put("writer-v1", bytes([2, 0]) + bytes(range(256)) * 3)
     put("writer-v2", bytes([6, 0]) + bytes(range(255, -1, -1)) * 3)
+elif target == "fuzz_dedup_text":
+    # documents in several scripts, near-duplicates, invalid UTF-8; the first
+    # byte varies the shingle length (low 5 bits) and permutation count
+    paths = [os.path.join(DATA, "dedup", "neardup", "docs.jsonl"),
+             os.path.join(DATA, "common", "docs-multi.jsonl"),
+             os.path.join(DATA, "common", "invalid-utf8.jsonl")]
+    k = 0
+    for p in paths:
+        if not os.path.exists(p):
+            continue
+        for t in texts(p, 30):
+            put("%s.%d" % (os.path.basename(p), k), bytes([(k * 37) & 255]) + t[:3000])
+            k += 1
 # targets with stored seeds only (tests/fuzz/seeds/<target>/) add nothing here
 print("%s: %d seeds from tests/data" % (target, count))
