@@ -37,6 +37,7 @@ void qmanifest_free(qmanifest *m)
     free(m->shards);
     free(m->sources);
     free(m->tok_name);
+    free(m->tok_path);
     free(m->dir);
     free(m->extra);
     memset(m, 0, sizeof *m);
@@ -118,6 +119,7 @@ static void render(const qmanifest *m, strbuf *o)
         put_u64(o, "vocab_size", m->vocab_size);
         put_u64(o, "eot", m->eot);
         put_s(o, "hash", m->tok_hash);
+        if (m->tok_path) put_s(o, "path", m->tok_path);
         sb_addc(o, '}');
     }
     sb_adds(o, ",\n ");
@@ -275,6 +277,11 @@ static int parse_into(qmanifest *m, const qjson *root, const char *path, char *e
             return -1;
         }
         snprintf(m->tok_hash, sizeof m->tok_hash, "%s", hash);
+        /* "path"; manifests written before it was a member of "tokenizer"
+         * carry it as a top-level "tokenizer_path" */
+        const char *tp = qjson_str(qjson_get(tok, "path"), NULL);
+        if (!tp) tp = qjson_str(qjson_get(root, "tokenizer_path"), NULL);
+        if (tp && *tp) m->tok_path = xstrdup(tp);
     }
 
     const qjson *shards = qjson_get(root, "shards");

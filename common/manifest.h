@@ -5,7 +5,8 @@
  *  {
  *   "quern_version": "0.1.0",
  *   "kind": "tokenize" | "mix",
- *   "tokenizer": {"name":"gpt2","vocab_size":50257,"eot":50256,"hash":"<xxh3 hex>"},
+ *   "tokenizer": {"name":"gpt2","vocab_size":50257,"eot":50256,"hash":"<xxh3 hex>",
+ *                 "path":"/abs/vocab.tiktoken"},   (path: absent for built-ins)
  *   "shards": [{"name":"train_000000.bin","tokens":N,"docs":M,"xxh3":"...","split":"train"|"val"}],
  *   "sources": [{"name":"web","weight":0.6,"available_tokens":N,"tokens_taken":N,
  *                "epochs":1.5,"realised_fraction":0.6}],
@@ -36,6 +37,10 @@ typedef struct qmanifest_source {
 typedef struct qmanifest {
     char kind[16];
     char *tok_name;
+    /* The vocabulary file tokenize loaded, absolute (NULL for a built-in
+     * name): later stages (tokens, train -> sample) find it without being
+     * told. Only a hint: its hash is checked against tok_hash by the user. */
+    char *tok_path;
     uint64_t vocab_size;
     uint32_t eot;
     char tok_hash[17];

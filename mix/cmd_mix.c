@@ -509,6 +509,9 @@ static int run_mix(mix_plan *p, mix_opts *o, const mix_source *ref, double b_par
             m.vocab_size = ref->man.vocab_size;
             m.eot = ref->man.eot;
             memcpy(m.tok_hash, ref->man.tok_hash, sizeof m.tok_hash);
+            /* every source has the same vocabulary (checked above), so the
+             * first one's file serves them all */
+            if (ref->man.tok_path) m.tok_path = strdup(ref->man.tok_path);
         }
         for (size_t k = 0; k < njobs; k++) {
             char name[64];

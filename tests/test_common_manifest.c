@@ -30,6 +30,7 @@ static void test_roundtrip_and_verify(void **state)
     m.vocab_size = 50257;
     m.eot = 50256;
     snprintf(m.tok_hash, sizeof m.tok_hash, "0123456789abcdef");
+    m.tok_path = strdup("/data/vocab \"v1\".tiktoken");
     qmanifest_add_shard(&m, "train_000000.bin", 5, 2, h0, "train");
     qmanifest_add_shard(&m, "val_000000.bin", 5, 2, h1, "val");
     qmanifest_add_source(&m, "web", 0.6, 1000, 1500, 1.5, 0.6012);
@@ -52,6 +53,7 @@ static void test_roundtrip_and_verify(void **state)
     assert_int_equal(r.vocab_size, 50257);
     assert_int_equal(r.eot, 50256);
     assert_string_equal(r.tok_hash, "0123456789abcdef");
+    assert_string_equal(r.tok_path, "/data/vocab \"v1\".tiktoken");
     assert_int_equal(r.n_shards, 2);
     assert_string_equal(r.shards[1].name, "val_000000.bin");
     assert_int_equal(r.shards[1].tokens, 5);
@@ -99,6 +101,7 @@ static void test_minimal_and_missing_fields(void **state)
     assert_int_equal(qmanifest_read(&m, path, err, sizeof err), 0);
     assert_string_equal(m.kind, "tokenize");
     assert_null(m.tok_name);
+    assert_null(m.tok_path);
     assert_int_equal(m.n_shards, 1);
     assert_string_equal(m.shards[0].split, "train");
     assert_false(m.has_budget);
@@ -106,6 +109,22 @@ static void test_minimal_and_missing_fields(void **state)
     /* Verification fails: the shard does not exist. */
     assert_int_equal(qmanifest_verify(&m, err, sizeof err), -1);
     assert_non_null(strstr(err, "a.bin"));
+    qmanifest_free(&m);
+}
+
+/* Manifests written before the vocabulary's path moved into "tokenizer"
+ * carry it as a top-level "tokenizer_path": still read. */
+static void test_tokenizer_path_of_older_manifests(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    tl_path(path, sizeof path, "m3.json");
+    tl_write_text(path, "{\"kind\":\"tokenize\",\"tokenizer\":{\"name\":\"bpe\",\"vocab_size\":600,"
+                        "\"eot\":599,\"hash\":\"0123456789abcdef\"},\"shards\":[],"
+                        "\"tokenizer_path\":\"/old/voc/bpe.tiktoken\"}");
+    qmanifest m;
+    assert_int_equal(qmanifest_read(&m, path, err, sizeof err), 0);
+    assert_string_equal(m.tok_path, "/old/voc/bpe.tiktoken");
     qmanifest_free(&m);
 }
 
@@ -141,6 +160,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_and_verify),
         cmocka_unit_test(test_minimal_and_missing_fields),
+        cmocka_unit_test(test_tokenizer_path_of_older_manifests),
         cmocka_unit_test(test_rejects_bad_manifests),
     };
     return cmocka_run_group_tests(tests, tl_tmpdir_setup, tl_tmpdir_teardown);

@@ -331,12 +331,8 @@ int cmd_tokenize(int argc, char **argv)
         ctx.man.vocab_size = V->n_ids;
         ctx.man.eot = V->eot;
         memcpy(ctx.man.tok_hash, hash, 17);
-        if (V->path) {   /* so `tokens inspect` (and later stages) can find the vocabulary */
-            strbuf x = STRBUF_INIT;
-            sb_adds(&x, "\"tokenizer_path\":");
-            json_put_str(&x, V->path, strlen(V->path));
-            ctx.man.extra = sb_detach(&x, NULL);
-        }
+        /* so `tokens`, mix and train (hence sample) find the vocabulary */
+        if (V->path) ctx.man.tok_path = strdup(V->path);
         char *src = source ? strdup(source) : default_source(&in);
         qmanifest_add_source(&ctx.man, src, 1.0, ctx.tokens, ctx.tokens, 1.0, 1.0);
         free(src);

@@ -42,32 +42,13 @@ static char *dir_of(const char *path)
     return s ? strndup(path, (size_t)(s - path)) : strdup(".");
 }
 
-/* "tokenizer_path" of the manifest.json in dir (written by quern tokenize),
- * malloc'd, or NULL. */
-static char *manifest_tokenizer_path(const char *dir)
-{
-    strbuf sb = STRBUF_INIT, p = STRBUF_INIT;
-    char err[QERR_LEN];
-    char *out = NULL;
-    sb_addf(&p, "%s/manifest.json", dir);
-    if (qread_file(p.buf, &sb, err, sizeof err) == 0) {
-        qjson *j = qjson_parse(sb.buf, sb.len, err, sizeof err);
-        const char *tp = qjson_str(qjson_get(j, "tokenizer_path"), NULL);
-        struct stat st;
-        if (tp && stat(tp, &st) == 0) out = strdup(tp);
-        qjson_free(j);
-    }
-    sb_free(&sb);
-    sb_free(&p);
-    return out;
-}
-
-/* The vocabulary: --vocab, else the manifest's tokenizer_path, else its
+/* The vocabulary: --vocab, else the manifest's tokenizer.path, else its
  * tokenizer name if that is a built-in. */
-static qbpe *find_vocab(const char *spec, const qmanifest *m, const char *dir, int quiet)
+static qbpe *find_vocab(const char *spec, const qmanifest *m, int quiet)
 {
     char err[QERR_LEN];
-    char *tp = spec || !dir ? NULL : manifest_tokenizer_path(dir);
+    struct stat st;
+    const char *tp = !spec && m && m->tok_path && stat(m->tok_path, &st) == 0 ? m->tok_path : NULL;
     const char *use = spec ? spec : tp ? tp : (m && m->tok_name && qpretok_builtin(m->tok_name)) ? m->tok_name : NULL;
     if (!use) {
         if (!quiet) fprintf(stderr, "quern tokens: no --vocab (and the manifest names no vocabulary file or "
@@ -79,7 +60,6 @@ static qbpe *find_vocab(const char *spec, const qmanifest *m, const char *dir, i
     if (qvocab_load(&v, use, err, sizeof err) < 0) {
         qerr("%s", err);
         qvocab_free(&v);
-        free(tp);
         return NULL;
     }
     char hash[17];
@@ -90,7 +70,6 @@ static qbpe *find_vocab(const char *spec, const qmanifest *m, const char *dir, i
     qbpe *b = qbpe_new(&v, err, sizeof err);
     qvocab_free(&v);
     if (!b) qerr("%s: %s", use, err);
-    free(tp);
     return b;
 }
 
@@ -165,9 +144,7 @@ static int inspect_file(const char *path, const char *vocab, size_t ndocs)
                 printf("  xxh3: %s (%s the manifest)\n", hex, strcmp(hex, m.shards[i].xxh3) ? "DIFFERS from" : "matches");
         }
     }
-    char *dir = dir_of(path);
-    qbpe *b = find_vocab(vocab, have_m ? &m : NULL, have_m ? dir : NULL, 0);
-    free(dir);
+    qbpe *b = find_vocab(vocab, have_m ? &m : NULL, 0);
     uint64_t nd = s.doc_ends ? s.n_docs : 1;
     for (uint64_t d = 0; d < nd && d < ndocs; d++) {
         uint64_t a = 0, e = s.n_tokens;
@@ -232,9 +209,7 @@ static int decode_file(const char *path, const char *vocab, long only, int jsonl
     qmanifest m;
     qmanifest_init(&m);
     int have_m = load_manifest_near(&m, path) == 0;
-    char *dir = dir_of(path);
-    qbpe *b = find_vocab(vocab, have_m ? &m : NULL, have_m ? dir : NULL, 1);
-    free(dir);
+    qbpe *b = find_vocab(vocab, have_m ? &m : NULL, 1);
     if (!b) {
         if (!vocab) qerr("%s: say --vocab (the manifest.json beside it names no vocabulary)", path);
         qmanifest_free(&m);

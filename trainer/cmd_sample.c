@@ -26,8 +26,9 @@ static void usage(FILE *f)
         "  --temperature X      softmax temperature (default 0.8; 0 = greedy)\n"
         "  --top-k K            sample among the K most likely tokens (default 40; 0 = all)\n"
         "  --seed N             sampling seed (default 1)\n"
-        "  --tokenizer SPEC     tokenizer (default: the one recorded by `quern train\n"
-        "                       --tokenizer`, else the manifest's tokenizer name)\n"
+        "  --tokenizer SPEC     tokenizer (default: the one the run recorded - its\n"
+        "                       --tokenizer, else the manifest's vocabulary file - else\n"
+        "                       the manifest's tokenizer name as a built-in)\n"
         "  --keep-going         do not stop at the end-of-text token\n"
         "  -j, --threads N      CPU threads (default: all cores)\n");
 }

@@ -63,6 +63,8 @@ static void usage(FILE *f)
         "  --tokenizer SPEC     the tokenizer of the data (a name or vocabulary file, as\n"
         "                       `quern tokenize --vocab` takes it), checked against the\n"
         "                       manifest and recorded so `quern sample` can decode\n"
+        "                       (default: the vocabulary file the manifest names, when\n"
+        "                       it still loads; else a note, and sample needs one)\n"
         "  --stats FILE         write a JSON summary (tokens, losses, speed, seconds)\n"
         "  --trace DIR          write initial weights, batches, first logits and gradients\n"
         "                       (raw fp32/int32) for checking against another implementation\n");

@@ -45,6 +45,24 @@ static int check_tokenizer(qrun *r)
     return ok ? 0 : -1;
 }
 
+/* No --tokenizer: the vocabulary file that tokenize recorded in the manifest
+ * (tokenizer.path, carried through mix) is recorded instead when it still
+ * loads and agrees, so that `quern sample` needs no --tokenizer either. Not
+ * an error when it does not (moved, another machine): training needs only
+ * the ids, and sample will then ask for --tokenizer. */
+static void adopt_manifest_tokenizer(qrun *r)
+{
+    const char *path = r->man.tok_path;
+    char why[512];
+    qtok *t = qtok_load(path, why, sizeof why);
+    if (t && qtok_vocab_size(t) == r->man.vocab_size && qtok_eot(t) == r->man.eot)
+        snprintf(r->st.tok_spec, sizeof r->st.tok_spec, "%s", path);
+    else
+        fprintf(stderr, "quern train: note: the manifest's tokenizer %s: %s; `quern sample` will "
+                "need --tokenizer\n", path, t ? "its vocabulary size or EOT differs" : why);
+    qtok_free(t);
+}
+
 int qrun_setup(qrun *r)
 {
     const qtrain_opts *o = r->o;
@@ -91,6 +109,7 @@ int qrun_setup(qrun *r)
         return QEXIT_BADINPUT;
     }
     if (o->tokenizer && check_tokenizer(r)) return QEXIT_BADINPUT;
+    if (!o->tokenizer && !r->st.tok_spec[0] && r->man.tok_path) adopt_manifest_tokenizer(r);
     if (o->verify && qmanifest_verify(&r->man, err, sizeof err)) {
         qerr_at(r->manifest_path, "shards", "%s", err);
         return QEXIT_BADINPUT;

@@ -85,8 +85,9 @@ out=$("$PYTHON" "$WORK/read.py" "$WORK/t32" "$WORK/expect32.ids") || fail "uint3
 grep -q 'magic 20240520, version 1' "$WORK/inspect.txt" || fail "inspect header: $(head -3 "$WORK/inspect.txt")"
 grep -q 'xxh3: .* (matches the manifest)' "$WORK/inspect.txt" || fail "inspect checksum"
 "$QUERN" tokens inspect "$WORK/t1" > /dev/null 2>&1 || fail "inspect of a directory"
-# no --vocab: the manifest's tokenizer_path leads to the vocabulary
-grep -q '"tokenizer_path"' "$WORK/t1/manifest.json" || fail "manifest lacks tokenizer_path"
+# no --vocab: the manifest's tokenizer.path leads to the vocabulary
+"$PYTHON" -c 'import json,sys; p = json.load(open(sys.argv[1]))["tokenizer"]["path"]; assert p.startswith("/"), p' \
+  "$WORK/t1/manifest.json" || fail "manifest lacks tokenizer.path"
 "$QUERN" tokens decode --jsonl "$WORK/t1/train_000000.bin" > "$WORK/decoded.jsonl"
 "$PYTHON" - "$DOCS" "$WORK/decoded.jsonl" <<'EOF' || fail "decoded documents differ from the input"
 import json, sys

@@ -2,7 +2,7 @@
  * arbitrary bytes as manifest.json. Properties: no crash or over-read; a
  * refusal says why; an accepted manifest writes out and reads back with the
  * same kind, tokenizer, shards (name, tokens, docs, checksum, split),
- * sources, budget and seed; shard paths stay under the manifest's directory
+ * sources, budget and seed (and the tokenizer path); shard paths stay under the manifest's directory
  * when names are plain file names; verify on it fails cleanly (the shards do
  * not exist, or a fuzzed s.bin in the directory does not match).
  * FUZZ_MODULES: common (tests/fuzz/run.sh builds and runs it) */
@@ -46,8 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (qmanifest_write(&m, out, err, sizeof err)) { fprintf(stderr, "write: %s\n", err); abort(); }
     qmanifest b;
     if (qmanifest_read(&b, out, err, sizeof err)) { fprintf(stderr, "read back: %s\n", err); abort(); }
-    if (strcmp(m.kind, b.kind) || !same_str(m.tok_name, b.tok_name) || m.vocab_size != b.vocab_size ||
-        m.eot != b.eot || strcmp(m.tok_hash, b.tok_hash) || m.n_shards != b.n_shards ||
+    if (strcmp(m.kind, b.kind) || !same_str(m.tok_name, b.tok_name) ||
+        !same_str(m.tok_path, b.tok_path) || m.vocab_size != b.vocab_size || m.eot != b.eot ||
+        strcmp(m.tok_hash, b.tok_hash) || m.n_shards != b.n_shards ||
         m.n_sources != b.n_sources || m.has_budget != b.has_budget || m.seed != b.seed)
         abort();
     for (size_t i = 0; i < m.n_shards; i++) {
