@@ -165,16 +165,16 @@ cuda:
 # ../lib/quern/ relative to quern's directory (trainer/cuda_plugin.c).
 PREFIX  ?= /usr/local
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(QUERN) $(DESTDIR)$(PREFIX)/bin/quern
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 755 "$(QUERN)" "$(DESTDIR)$(PREFIX)/bin/quern"
 ifneq ($(CUDA_PLUGIN),)
-	install -d $(DESTDIR)$(PREFIX)/lib/quern
-	install -m 755 $(CUDA_PLUGIN) $(DESTDIR)$(PREFIX)/lib/quern/quern-cuda.so
+	install -d "$(DESTDIR)$(PREFIX)/lib/quern"
+	install -m 755 "$(CUDA_PLUGIN)" "$(DESTDIR)$(PREFIX)/lib/quern/quern-cuda.so"
 endif
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/quern $(DESTDIR)$(PREFIX)/lib/quern/quern-cuda.so
-	-rmdir $(DESTDIR)$(PREFIX)/lib/quern 2>/dev/null
+	rm -f "$(DESTDIR)$(PREFIX)/bin/quern" "$(DESTDIR)$(PREFIX)/lib/quern/quern-cuda.so"
+	-rmdir "$(DESTDIR)$(PREFIX)/lib/quern" 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

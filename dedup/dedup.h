@@ -45,6 +45,10 @@ static inline uint64_t dd_ref_ordinal(uint64_t ref) { return ref & ((1ull << DD_
 /* Appends the normalised form of text to out: words separated by one space,
  * no leading or trailing space. */
 void dd_normalize(const char *text, size_t len, strbuf *out);
+/* Tests: 1 makes dd_normalize take its byte loop for ASCII runs even where
+ * the CPU has SSSE3 (the path of CPUs without it), 0 restores the choice.
+ * Not for use while other threads normalise. */
+void dd_normalize_force_bytes(int on);
 
 /* ---- shingles ---- */
 typedef enum { DD_SHINGLE_WORD = 0, DD_SHINGLE_CHAR = 1 } dd_shingle_kind;

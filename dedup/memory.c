@@ -27,6 +27,7 @@
  * that is not a small constant, so it counts against --max-memory like the
  * rest, and the phased mode is the way to verify corpora larger than memory
  * (it reads only candidates' shingles back from disk). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,7 @@ typedef struct mem_state {
     int failed;
     int strict_stop;          /* --strict met a bad line: what came before stands */
 } mem_state;
+_Static_assert(offsetof(mem_state, src) == 0, "dd_pipe_* take the state as its dd_source");
 
 static uint64_t index_bytes(const mem_state *s, size_t more)
 {
@@ -80,7 +82,6 @@ static uint64_t index_bytes(const mem_state *s, size_t more)
     b += s->edges.cap * sizeof *s->edges.v;
     return b;
 }
-
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -253,6 +254,7 @@ typedef struct filter_state {
     int strict;
     int failed, strict_stop;
 } filter_state;
+_Static_assert(offsetof(filter_state, src) == 0, "dd_pipe_* take the state as its dd_source");
 
 static int f_consume(void *item, void *ctx)
 {

@@ -36,6 +36,7 @@ static char ascii_map[128];
  * that packs the kept bytes of 8 to the left. */
 static unsigned char pack_lut[256][8];
 static int have_ssse3;
+static int force_bytes;   /* dd_normalize_force_bytes: the byte loop only (tests) */
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void tables_init(void)
@@ -131,6 +132,12 @@ static int is_separator_category(utf8proc_category_t cat)
  * of 4 bytes each, plus a space. */
 #define CP_ROOM 80
 
+void dd_normalize_force_bytes(int on)
+{
+    pthread_once(&tables_once, tables_init);
+    force_bytes = on;
+}
+
 void dd_normalize(const char *text, size_t len, strbuf *out)
 {
     pthread_once(&tables_once, tables_init);
@@ -144,7 +151,7 @@ void dd_normalize(const char *text, size_t len, strbuf *out)
     while (i < len) {
         unsigned char c = s[i];
         if (c < 0x80) {
-            if (have_ssse3) ol = ascii_blocks(s, len, &i, buf, ol, start, &need_space);
+            if (have_ssse3 && !force_bytes) ol = ascii_blocks(s, len, &i, buf, ol, start, &need_space);
             /* The rest of the run, without branches: words and separators
              * alternate every few bytes, which no predictor can learn. The
              * stores that do not advance `ol` are overwritten later. */

@@ -2,6 +2,7 @@
  * write the shard's documents minus those on its removal list. The inputs
  * must be the ones the signatures step saw (checked against DIR/dedup.json),
  * since documents are named by (input index, line). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ typedef struct filter_state {
     uint64_t docs_in, docs_out, bytes_out, bad_lines, dropped;
     int strict, failed;
 } filter_state;
-
+_Static_assert(offsetof(filter_state, src) == 0, "dd_pipe_* take the state as its dd_source");
 
 static int consume(void *item, void *ctx)
 {

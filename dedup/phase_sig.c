@@ -5,6 +5,7 @@
  *
  * The shard's records are sorted in memory (16 bytes per band per document,
  * checked against --max-memory): size shards so that one fits. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ typedef struct sig_state {
     uint64_t bytes_held;
     int failed;
 } sig_state;
-
+_Static_assert(offsetof(sig_state, src) == 0, "dd_pipe_* take the state as its dd_source");
 
 static int consume(void *item, void *ctx)
 {

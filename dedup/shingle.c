@@ -61,7 +61,10 @@ static void reserve(dd_u64vec *a, size_t n)
  * its start kept from the offset it overwrites. */
 static void word_shingles(const char *s, size_t len, unsigned n, dd_u64vec *out)
 {
-    reserve(out, len / 2 + 2);   /* spaces and words: at most (len + 1) / 2 */
+    /* The text must be dd_normalize's output (dedup.h): no two spaces are
+     * adjacent, so there are at most (len + 1) / 2 of them, and 8 bytes hold
+     * at most 4 (the unrolled steps below rely on both). */
+    reserve(out, len / 2 + 2);
     uint64_t *v = out->v;
     size_t ns = 0, i = 0;
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull,
@@ -78,10 +81,6 @@ static void word_shingles(const char *s, size_t len, unsigned n, dd_u64vec *out)
         for (int k = 0; k < 4; k++) {
             v[ns] = i + (size_t)(__builtin_ctzll(m | 1ull << 63) >> 3);
             ns += m != 0;
-            m &= m - 1;
-        }
-        while (m) {   /* more than 4: only in text that is not normalised */
-            v[ns++] = i + (size_t)(__builtin_ctzll(m) >> 3);
             m &= m - 1;
         }
     }

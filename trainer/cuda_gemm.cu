@@ -141,11 +141,15 @@ static int try_gemm(qcuda_blas *bl, const gemm_call *g, cudaStream_t s)
             /* An epilogue the heuristic offered but the product refused (the
              * emulator cannot tell): the caller falls back to the plain
              * product, which rewrites D (and the aux) entirely; C is never D
-             * on the fused paths. Said once, since it costs speed. */
-            static int told;
-            if (!told++)
-                fprintf(stderr, "quern train: cuBLASLt refused a fused epilogue (status %d); "
-                        "using the plain product and our kernels\n", (int)st);
+             * on the fused paths. The epilogue is then off for the rest of
+             * the run (not asked for, and refused, at every product of every
+             * step), and that is said once, since it costs speed. */
+            int gelu = g->epilogue == CUBLASLT_EPILOGUE_GELU_AUX_BIAS;
+            if (gelu) bl->fuse_gelu = 0;
+            else bl->fuse_bias = 0;
+            fprintf(stderr, "quern train: cuBLASLt refused its %s epilogue (status %d); the plain "
+                    "product and our kernels do it from now on\n", gelu ? "bias+GELU" : "bias",
+                    (int)st);
         }
     }
     cublasLtMatmulPreferenceDestroy(pref);

@@ -165,9 +165,10 @@ note "nvcc: $NVCC_BIN, targets: ${CUDA_ARCHS:-the Makefile default}"
 # (bin/quern, its libraries in lib/), used when quern cannot be built here.
 GPU_DEPS=${GPU_DEPS:-$ROOT/.gpu-deps}
 full=0
-make -j"$JOBS" BUILD="$BUILD" all >"$OUT/build.log" 2>&1 || full=1
+# the build too is bounded, so that a slow nvcc cannot eat the later stages' time
+timeout -k 5 "$(tmo 240)" make -j"$JOBS" BUILD="$BUILD" all >"$OUT/build.log" 2>&1 || full=1
 if [ $full -ne 0 ]; then
-  make -j"$JOBS" BUILD="$BUILD" "$BUILD/quern-cuda.so" >>"$OUT/build.log" 2>&1
+  timeout -k 5 "$(tmo 200)" make -j"$JOBS" BUILD="$BUILD" "$BUILD/quern-cuda.so" >>"$OUT/build.log" 2>&1
   if [ -x "$GPU_DEPS/bin/quern" ] &&
      LD_LIBRARY_PATH=$GPU_DEPS/lib "$GPU_DEPS/bin/quern" --version >>"$OUT/build.log" 2>&1; then
     # beside the plugin built here, so that quern finds it as it would its own

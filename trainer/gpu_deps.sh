@@ -19,7 +19,10 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 D=.gpu-deps
 [ -x "$BUILD/quern" ] || { echo "gpu_deps.sh: no $BUILD/quern: run make first" >&2; exit 2; }
-grep -qx "/$D/" .git/info/exclude 2>/dev/null || echo "/$D/" >>.git/info/exclude
+# ignored, so it travels only when carried (git rev-parse: also in a worktree)
+EXCLUDE=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$EXCLUDE")"
+grep -qx "/$D/" "$EXCLUDE" 2>/dev/null || echo "/$D/" >>"$EXCLUDE"
 rm -rf "$D" && mkdir -p "$D/include" "$D/lib" "$D/bin"
 cp /usr/include/cmocka*.h "$D/include/"
 cp -P /usr/lib/x86_64-linux-gnu/libcmocka.so* "$D/lib/"
@@ -28,7 +31,7 @@ cp "$BUILD/quern" "$D/bin/quern"
 # (an older copy of libc or libstdc++ there would break other programs)
 ldd "$BUILD/quern" | awk '$3 ~ /^\// { print $3 }' | while read -r lib; do
   case $(basename "$lib") in
-    libc.so*|libm.so*|libgcc_s.so*|libstdc++.so*|ld-linux*) continue ;;
+    libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|libresolv.so*|libgcc_s.so*|libstdc++.so*|ld-linux*) continue ;;
   esac
   cp -L "$lib" "$D/lib/$(basename "$lib")"
 done

@@ -20,6 +20,7 @@
 #include "common/progress.h"
 #include "common/strbuf.h"
 #include "tokenize/tokenizer.h"
+#include "tokenize/vocab.h"
 #include "cuda_plugin.h"
 #include "train_run.h"
 
@@ -47,20 +48,27 @@ static int check_tokenizer(qrun *r)
 
 /* No --tokenizer: the vocabulary file that tokenize recorded in the manifest
  * (tokenizer.path, carried through mix) is recorded instead when it still
- * loads and agrees, so that `quern sample` needs no --tokenizer either. Not
- * an error when it does not (moved, another machine): training needs only
- * the ids, and sample will then ask for --tokenizer. */
+ * loads and is the same vocabulary (the manifest's hash, size and EOT), so
+ * that `quern sample` needs no --tokenizer either. Not an error when it is
+ * not (moved, retrained in place, another machine): training needs only the
+ * ids, and sample will then ask for --tokenizer. */
 static void adopt_manifest_tokenizer(qrun *r)
 {
     const char *path = r->man.tok_path;
-    char why[512];
-    qtok *t = qtok_load(path, why, sizeof why);
-    if (t && qtok_vocab_size(t) == r->man.vocab_size && qtok_eot(t) == r->man.eot)
+    char why[512], hash[17] = "";
+    qvocab v;
+    qvocab_init(&v);
+    int loaded = qvocab_load(&v, path, why, sizeof why) == 0;
+    if (loaded) qvocab_hash(&v, hash);
+    int same = loaded && v.n_ids == r->man.vocab_size && v.eot == r->man.eot &&
+               (!r->man.tok_hash[0] || !strcmp(hash, r->man.tok_hash));
+    if (same)
         snprintf(r->st.tok_spec, sizeof r->st.tok_spec, "%s", path);
     else
         fprintf(stderr, "quern train: note: the manifest's tokenizer %s: %s; `quern sample` will "
-                "need --tokenizer\n", path, t ? "its vocabulary size or EOT differs" : why);
-    qtok_free(t);
+                "need --tokenizer\n", path, loaded ? "not the vocabulary the data was tokenized with "
+                "(hash, size or EOT differs)" : why);
+    qvocab_free(&v);
 }
 
 int qrun_setup(qrun *r)

@@ -48,4 +48,12 @@ grep -q "note: the manifest's tokenizer .*voc/bpe.tiktoken" train2.log || { cat 
 expect_exit 1 "$Q" sample --ckpt run2 --prompt "The " -n 4 -j 1
 "$Q" sample --ckpt run2 --prompt "The " -n 4 -j 1 --tokenizer voc.moved/bpe.tiktoken >/dev/null ||
   fail "sample with --tokenizer failed"
+# another vocabulary of the same size and EOT at the recorded path (retrained
+# in place): its hash differs, so it is not adopted
+"$Q" bpe train --vocab-size 600 -o voc "$D/docs-en.jsonl" 2>/dev/null
+"$Q" train --data mixed/manifest.json -o run3 --layers 1 --heads 1 --dim 32 --seq 32 --steps 1 \
+  --eval-every 1 --eval-tokens 1K -j 1 >train3.log 2>&1 || { cat train3.log; fail "train failed with another vocabulary"; }
+grep -q "note: the manifest's tokenizer .*not the vocabulary the data was tokenized with" train3.log ||
+  { cat train3.log; fail "a different vocabulary at the recorded path was not noticed"; }
+expect_exit 1 "$Q" sample --ckpt run3 --prompt "The " -n 4 -j 1
 echo ok

@@ -2,7 +2,8 @@
  * a differential test: arbitrary bytes as a document's text. Properties:
  *  - dd_normalize (16-byte SSSE3 ASCII blocks, a byte table, utf8proc for
  *    the rest) gives exactly what the rule written out one code point at a
- *    time gives (tests/dedup_reference.h), and its output is a fixed point;
+ *    time gives (tests/dedup_reference.h), with and without the SSSE3 path,
+ *    and its output is a fixed point;
  *  - word and character shingles of the normalised text are hashed without
  *    reading past it, for n from the input (1..32);
  *  - every MinHash kernel the CPU has (scalar, AVX2, AVX-512) gives the
@@ -39,6 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     normalize_reference(text, len, &ref);
     if (!same(&norm, &ref)) abort();
     dd_normalize(norm.buf, norm.len, &again);   /* normalised text is already normal */
+    if (!same(&again, &norm)) abort();
+    again.len = 0;
+    dd_normalize_force_bytes(1);                 /* the byte loop of CPUs without SSSE3 */
+    dd_normalize(text, len, &again);
+    dd_normalize_force_bytes(0);
     if (!same(&again, &norm)) abort();
 
     static dd_minhash m[2];   /* permutations depend only on k and the seed: made once per k */
