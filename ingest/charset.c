@@ -241,6 +241,16 @@ size_t charset_to_utf8(charset_ctx *c, const char *data, size_t n, const char *h
             replaced = utf8_repair(out, data, n);
         } else {
             replaced = convert(cd, data, n, out);
+            /* iconv's "UTF-8" is not always valid UTF-8: glibc writes UCS-4
+             * values past U+10FFFF in the old 5- and 6-byte forms. What it
+             * lets through is repaired like any other invalid byte (found by
+             * fuzz_ingest_http). */
+            if (!utf8_is_valid(out->buf, out->len)) {
+                strbuf fixed = STRBUF_INIT;
+                replaced += utf8_repair(&fixed, out->buf, out->len);
+                sb_free(out);
+                *out = fixed;
+            }
         }
     }
     if (used && used_len) snprintf(used, used_len, "%s", name);

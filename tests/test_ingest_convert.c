@@ -69,6 +69,14 @@ static void test_charset_detection_and_replacement(void **state)
     bad = charset_to_utf8(c, "\xA4\xA2\xFF\xFFz", 5, "euc-jp", 0, &out, used, sizeof used);
     assert_true(bad >= 1);
     assert_true(utf8_is_valid(out.buf, out.len));
+    /* UCS-4 values past U+10FFFF: glibc's iconv writes them as 5/6-byte
+     * sequences, which are not UTF-8; they come out replaced */
+    bad = charset_to_utf8(c, "\x00\x00\x00\x41\x7F\xFF\xFF\xFF\x00\x11\x00\x00\x00\x00\x00\x42", 16,
+                          "ucs-4", 0, &out, used, sizeof used);
+    assert_true(bad >= 2);
+    assert_true(utf8_is_valid(out.buf, out.len));
+    assert_int_equal(out.buf[0], 'A');
+    assert_int_equal(out.buf[out.len - 1], 'B');
     /* an unknown label falls back to UTF-8 with repair */
     charset_to_utf8(c, "ok\x80", 3, "x-no-such-charset", 0, &out, used, sizeof used);
     assert_string_equal(used, "utf-8");
