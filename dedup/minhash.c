@@ -328,6 +328,22 @@ static void sign_avx512(dd_minhash *m, const uint64_t *hashes, size_t n, uint64_
 #undef FIXUP
 }
 
+/* Kernel `which` (0 scalar, 1 AVX2, 2 AVX-512) into *f and *name when the
+ * CPU runs it: 0; else -1, and *f and *name are left as they were. */
+static int kernel_of(int which, sign_fn *f, const char **name)
+{
+    if (which == 2 && __builtin_cpu_supports("avx512f")) { *f = sign_avx512; *name = "avx512"; return 0; }
+    if (which == 1 && __builtin_cpu_supports("avx2")) { *f = sign_avx2; *name = "avx2"; return 0; }
+    if (which == 0) { *f = sign_scalar; *name = "scalar"; return 0; }
+    return -1;
+}
+
+static void set_kernel(sign_fn f, const char *name)
+{
+    chosen_name = name;
+    __atomic_store_n(&chosen, f, __ATOMIC_RELEASE);
+}
+
 /* The best kernel the CPU has, unless QUERN_MINHASH_KERNEL=scalar|avx2|avx512
  * asks for another (benchmarks: the AVX2 kernel's speed on a machine that
  * also has AVX-512). Every kernel gives the same signatures, so the variable
@@ -338,18 +354,15 @@ static void choose(void)
     __builtin_cpu_init();
     sign_fn f = sign_scalar;
     const char *name = "scalar";
-    if (__builtin_cpu_supports("avx512f")) { f = sign_avx512; name = "avx512"; }
-    else if (__builtin_cpu_supports("avx2")) { f = sign_avx2; name = "avx2"; }
+    for (int w = 2; w > 0 && kernel_of(w, &f, &name); w--) continue;
     const char *want = getenv("QUERN_MINHASH_KERNEL");
     if (want && *want && strcmp(want, name)) {
-        if (!strcmp(want, "scalar")) { f = sign_scalar; name = "scalar"; }
-        else if (!strcmp(want, "avx2") && __builtin_cpu_supports("avx2")) { f = sign_avx2; name = "avx2"; }
-        else if (!strcmp(want, "avx512") && __builtin_cpu_supports("avx512f")) { f = sign_avx512; name = "avx512"; }
-        else fprintf(stderr, "quern: QUERN_MINHASH_KERNEL=%s: not scalar, avx2 or avx512 that this CPU "
-                             "runs; using %s\n", want, name);
+        int w = !strcmp(want, "scalar") ? 0 : !strcmp(want, "avx2") ? 1 : !strcmp(want, "avx512") ? 2 : -1;
+        if (w < 0 || kernel_of(w, &f, &name))
+            fprintf(stderr, "quern: QUERN_MINHASH_KERNEL=%s: not scalar, avx2 or avx512 that this CPU "
+                            "runs; using %s\n", want, name);
     }
-    chosen_name = name;
-    __atomic_store_n(&chosen, f, __ATOMIC_RELEASE);
+    set_kernel(f, name);
 }
 
 const char *dd_minhash_kernel(void)
@@ -361,10 +374,11 @@ const char *dd_minhash_kernel(void)
 int dd_minhash_force_kernel(int which)
 {
     pthread_once(&chosen_once, choose);   /* a later automatic choice must not undo this */
-    if (which == 2 && __builtin_cpu_supports("avx512f")) { chosen = sign_avx512; chosen_name = "avx512"; return 0; }
-    if (which == 1 && __builtin_cpu_supports("avx2")) { chosen = sign_avx2; chosen_name = "avx2"; return 0; }
-    if (which == 0) { chosen = sign_scalar; chosen_name = "scalar"; return 0; }
-    return -1;
+    sign_fn f;
+    const char *name;
+    if (kernel_of(which, &f, &name)) return -1;
+    set_kernel(f, name);
+    return 0;
 }
 
 void dd_minhash_sign(dd_minhash *m, const uint64_t *hashes, size_t n, uint64_t *sig)

@@ -26,6 +26,12 @@ static uint64_t rnd(void)   /* splitmix64: deterministic test data */
     return z ^ (z >> 31);
 }
 
+/* Back to the best kernel the CPU has, after a test forced others. */
+static void use_best_kernel(void)
+{
+    if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
+}
+
 /* Two shingle sets with |A&B| = c and |A\B| = |B\A| = d: Jaccard c/(c+2d). */
 static void make_pair(dd_u64vec *a, dd_u64vec *b, size_t c, size_t d)
 {
@@ -108,7 +114,7 @@ static void test_kernels_match_reference(void **state)
     }
     /* back to the automatic choice */
     assert_int_equal(dd_minhash_force_kernel(0), 0);
-    if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
+    use_best_kernel();
 }
 
 /* (x * y) mod p and x^e mod p, for building shingles with chosen values. */
@@ -179,7 +185,7 @@ static void test_kernels_match_reference_at_extremes(void **state)
         }
         dd_minhash_free(&m);
     }
-    if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
+    use_best_kernel();
 }
 
 /* The AVX2 kernel takes its minimum with a double-precision min, which reads
@@ -209,7 +215,7 @@ static void test_kernels_ignore_denormals_are_zero(void **state)
         assert_int_equal(after & daz_ftz, daz_ftz);
         assert_memory_equal(ref, got, sizeof ref);
     }
-    if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
+    use_best_kernel();
     dd_minhash_free(&m);
     dd_u64vec_free(&h);
 }
@@ -311,7 +317,7 @@ static void test_kernel_chosen_by_environment(void **state)
 {
     (void)state;
     assert_string_equal(dd_minhash_kernel(), "scalar");
-    if (dd_minhash_force_kernel(2) != 0 && dd_minhash_force_kernel(1) != 0) dd_minhash_force_kernel(0);
+    use_best_kernel();
 }
 
 /* The estimate (fraction of equal rows) is unbiased with standard deviation
